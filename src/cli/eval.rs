@@ -1,0 +1,136 @@
+//! `satire eval`: figures on labelled data, or cross-validated training.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use satire::eval::{evaluate, stratified_folds, Metrics};
+use satire::io::read_labelled;
+use satire::model::Label;
+use satire::train::{self, TrainingSet};
+
+use super::train::TrainOpts;
+use super::{ColumnArgs, ModelArg};
+
+/// Measure a model on labelled data.
+///
+/// Without --folds, scores each PATH with the model and reports accuracy,
+/// precision/recall/F1 per class, ROC AUC, Brier score, log loss and the
+/// confusion matrix. With --folds K, trains K models on each PATH (with the
+/// training options below) and reports the pooled out-of-fold figures.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Labelled data (CSV, JSONL, or a labelled folder).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Stratified K-fold cross-validation of training on each PATH.
+    #[arg(long, value_name = "K")]
+    pub folds: Option<usize>,
+    /// P(satire) at or above this counts as a `satire` prediction.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub opts: TrainOpts,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    path: String,
+    mode: String,
+    #[serde(flatten)]
+    metrics: Metrics,
+}
+
+fn print_text(r: &Report) {
+    let m = &r.metrics;
+    println!("== {} ({}, {} texts, threshold {})", r.path, r.mode, m.n, m.threshold);
+    println!("accuracy  {:.4}", m.accuracy);
+    for (name, c) in [("satire", &m.satire), ("real", &m.real)] {
+        println!(
+            "{name:<8}  precision {:.4}  recall {:.4}  f1 {:.4}  support {}",
+            c.precision, c.recall, c.f1, c.support
+        );
+    }
+    println!("roc_auc   {:.4}  brier {:.4}  log_loss {:.4}", m.auc, m.brier, m.log_loss);
+    println!("confusion (rows: truth; columns: predicted real, satire)");
+    println!("  real    {:>6} {:>6}", m.confusion[0][0], m.confusion[0][1]);
+    println!("  satire  {:>6} {:>6}", m.confusion[1][0], m.confusion[1][1]);
+    println!();
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !(args.threshold > 0.0 && args.threshold < 1.0) {
+        anyhow::bail!("--threshold must be strictly between 0 and 1, got {}", args.threshold);
+    }
+    let cols = args.columns.columns();
+    let mut reports = Vec::new();
+    match args.folds {
+        None => {
+            let model = args.model.load()?;
+            for path in &args.paths {
+                let examples = read_labelled(path, &cols)?;
+                let truth: Vec<Label> = examples.iter().map(|e| e.label).collect();
+                let p = train::predict(&model, &examples);
+                reports.push(Report {
+                    path: path.display().to_string(),
+                    mode: "model".into(),
+                    metrics: evaluate(&truth, &p, args.threshold),
+                });
+            }
+        }
+        Some(k) => {
+            if k < 2 {
+                anyhow::bail!("--folds must be at least 2");
+            }
+            let params = args.opts.params().check()?;
+            for path in &args.paths {
+                let set = train::load(std::slice::from_ref(path), &[], &cols)?;
+                let truth: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
+                let fold_of = stratified_folds(&truth, k);
+                let mut p = vec![0.0; truth.len()];
+                for f in 0..k {
+                    let part = |keep: bool| TrainingSet {
+                        examples: set
+                            .examples
+                            .iter()
+                            .zip(&fold_of)
+                            .filter(|(_, &g)| (g == f) != keep)
+                            .map(|(e, _)| e.clone())
+                            .collect(),
+                        sources: set.sources.clone(),
+                        excluded: vec![],
+                    };
+                    let model = train::fit(&params, &part(true))?;
+                    let test = part(false);
+                    let preds = train::predict(&model, &test.examples);
+                    let idx = fold_of.iter().enumerate().filter(|(_, &g)| g == f).map(|(i, _)| i);
+                    for (i, q) in idx.zip(preds) {
+                        p[i] = q;
+                    }
+                }
+                reports.push(Report {
+                    path: path.display().to_string(),
+                    mode: format!("{k}-fold cross-validation"),
+                    metrics: evaluate(&truth, &p, args.threshold),
+                });
+            }
+        }
+    }
+    match args.format {
+        Format::Text => reports.iter().for_each(print_text),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}

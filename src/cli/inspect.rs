@@ -1,0 +1,90 @@
+//! `satire inspect`: what a model is and what it learned.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use satire::model::{Model, FORMAT_VERSION};
+
+/// Show a model's metadata and its strongest cue words for each class.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Model file (default: the built-in model).
+    #[arg(value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Cue words to list per class.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Only list tokens seen at least this many times in training, so that
+    /// rare names do not dominate.
+    #[arg(long, default_value_t = 20)]
+    pub min_count: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let model = super::ModelArg { model: args.model.clone() }.load()?;
+    let (sat, real) = strongest(&model, args.top, args.min_count);
+    let meta = model.meta();
+    if args.json {
+        let v = serde_json::json!({
+            "format_version": FORMAT_VERSION,
+            "metadata": meta,
+            "vocabulary": model.vocab().len(),
+            "documents": { "real": model.classes()[0].class_count, "satire": model.classes()[1].class_count },
+            "prior_log_odds": model.prior_log_odds(),
+            "satire_cues": sat.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
+            "real_cues": real.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("model          {}", args.model.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<built-in default>".into()));
+    println!("format         version {FORMAT_VERSION}, written by {}", meta.created_by);
+    println!("documents      {} real, {} satire", model.classes()[0].class_count, model.classes()[1].class_count);
+    println!("vocabulary     {} tokens (min_df {}, max_features {})", model.vocab().len(), meta.min_df, meta.max_features);
+    let t = &meta.tokenizer;
+    println!(
+        "tokenizer      lowercase={} number_shapes={} bigrams={} cues={} case_cues={}",
+        t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
+    );
+    println!("alpha          {}", meta.alpha);
+    let c = &meta.calibration;
+    println!("calibration    log_odds = {:.4} * evidence / n^{} + {:.4}", c.slope, c.gamma, c.intercept);
+    for s in &meta.sources {
+        println!(
+            "trained on     {} ({} rows, {} dropped as held-out overlap, {} satire, {} real)",
+            s.path, s.rows, s.dropped_overlap, s.satire, s.real
+        );
+    }
+    for h in &meta.heldout {
+        println!(
+            "held out       {}: n={} accuracy={:.4} f1(satire)={:.4} auc={:.4}",
+            h.path, h.n, h.accuracy, h.f1_satire, h.auc
+        );
+    }
+    for (name, list) in [("satire", &sat), ("real", &real)] {
+        println!("\nstrongest {name} cues (count >= {}):", args.min_count);
+        for (tok, w, n) in list {
+            println!("  {w:>+8.3}  {n:>7}  {tok}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+type Cue = (String, f64, u64);
+
+fn strongest(model: &Model, top: usize, min_count: u64) -> (Vec<Cue>, Vec<Cue>) {
+    let classes = model.classes();
+    let mut all: Vec<Cue> = (0..model.vocab().len())
+        .filter_map(|i| {
+            let n = (classes[0].feature_count[i] + classes[1].feature_count[i]) as u64;
+            (n >= min_count).then(|| (model.vocab().token(i).to_string(), model.weight(i as u32), n))
+        })
+        .collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let sat = all.iter().take(top).cloned().collect();
+    let real = all.iter().rev().take(top).cloned().collect();
+    (sat, real)
+}

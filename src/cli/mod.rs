@@ -1,0 +1,114 @@
+//! Command-line parsing and dispatch. Each verb lives in its own file with
+//! its `Args` and `run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use satire::io::Columns;
+use satire::model::Model;
+
+mod eval;
+mod inspect;
+mod score;
+mod train;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every item was scored (or the command succeeded)
+  1  some items could not be scored (each has an error row); see --strict
+  2  usage error, unusable model, or an I/O failure";
+
+/// Tells straight news reporting from satire.
+#[derive(Parser, Debug)]
+#[command(name = "satire", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a model from labelled CSV/JSONL files or labelled folders.
+    Train(train::Args),
+    /// Score articles: files, folders, CSV rows, JSONL lines, or stdin.
+    #[command(after_help = EXIT_CODES)]
+    Score(score::Args),
+    /// Measure a model on labelled data, or cross-validate training.
+    Eval(eval::Args),
+    /// Show a model's metadata and its strongest cue words.
+    Inspect(inspect::Args),
+}
+
+/// `--model`, shared by the verbs that use a model.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArg {
+    /// Model file (default: the model built into this binary).
+    #[arg(long, short = 'm', value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArg {
+    pub fn load(&self) -> anyhow::Result<Model> {
+        match &self.model {
+            Some(p) => Ok(Model::load(p)?),
+            None => Model::embedded().context("the built-in default model is unusable; pass --model"),
+        }
+    }
+}
+
+/// Column names, shared by the verbs that read CSV/JSONL.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ColumnArgs {
+    /// CSV column / JSON field holding the text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    pub text_column: String,
+    /// CSV column / JSON field holding the id [default: `id` if present, else FILE:LINE].
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+    /// CSV column / JSON field holding the label (`satire` or `real`).
+    #[arg(long, default_value = "label", value_name = "NAME")]
+    pub label_column: String,
+}
+
+impl ColumnArgs {
+    pub fn columns(&self) -> Columns {
+        Columns {
+            text: self.text_column.clone(),
+            id: self.id_column.clone(),
+            label: self.label_column.clone(),
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        if let Some(satire::Error::Io { source, .. }) = e.downcast_ref::<satire::Error>() {
+            return source.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        false
+    })
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Inspect(a) => inspect::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("satire: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

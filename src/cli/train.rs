@@ -1,0 +1,139 @@
+//! `satire train`: labelled data in, model file out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use satire::tokenize::TokenizerConfig;
+use satire::train::{self, TrainParams};
+
+use super::ColumnArgs;
+
+/// Training settings shared by `train` and `eval --folds`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainOpts {
+    /// Additive smoothing (> 0).
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// Keep tokens found in at least this many documents.
+    #[arg(long, default_value_t = 2)]
+    pub min_df: u32,
+    /// Keep at most this many tokens (the most frequent by document count).
+    #[arg(long, default_value_t = 200_000)]
+    pub max_features: usize,
+    /// Memory budget of each dense chunk handed to linfa, in MiB.
+    #[arg(long, default_value_t = 128)]
+    pub chunk_mb: usize,
+    /// Class prior of satire, in (0, 1) [default: the training balance].
+    #[arg(long)]
+    pub prior_satire: Option<f64>,
+    /// Do not calibrate: scores are the raw naive-Bayes posterior.
+    #[arg(long)]
+    pub no_calibrate: bool,
+    /// Folds used to fit the calibration.
+    #[arg(long, default_value_t = 5)]
+    pub calibration_folds: usize,
+    /// Keep case (default: fold to lower case).
+    #[arg(long)]
+    pub keep_case: bool,
+    /// Keep digits (default: every digit folds to 0).
+    #[arg(long)]
+    pub no_number_shapes: bool,
+    /// No word-pair tokens.
+    #[arg(long)]
+    pub no_bigrams: bool,
+    /// No cue tokens for quotes, `!` and `?`.
+    #[arg(long)]
+    pub no_cues: bool,
+    /// Add cue tokens for Title-case and ALL-CAPS words.
+    #[arg(long)]
+    pub case_cues: bool,
+}
+
+impl TrainOpts {
+    pub fn params(&self) -> TrainParams {
+        TrainParams {
+            tokenizer: TokenizerConfig {
+                lowercase: !self.keep_case,
+                number_shapes: !self.no_number_shapes,
+                bigrams: !self.no_bigrams,
+                cues: !self.no_cues,
+                case_cues: self.case_cues,
+            },
+            alpha: self.alpha,
+            min_df: self.min_df,
+            max_features: self.max_features,
+            chunk_mb: self.chunk_mb,
+            prior_satire: self.prior_satire,
+            calibrate: !self.no_calibrate,
+            folds: self.calibration_folds,
+        }
+    }
+}
+
+/// Train a model.
+///
+/// Inputs are CSV files (`id,label,text`; labels `satire`/`real`), JSONL
+/// files with the same fields, or folders holding `satire/` and `real/`
+/// subfolders (one text file per article) or a `labels.csv` (`file,label`).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Labelled training data.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the model.
+    #[arg(long, short = 'o', value_name = "MODEL")]
+    pub out: PathBuf,
+    /// A labelled held-out file (repeatable): training drops every text that
+    /// also occurs in it (after folding case and punctuation), and the model
+    /// records its figures on it.
+    #[arg(long, value_name = "FILE")]
+    pub heldout: Vec<PathBuf>,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub opts: TrainOpts,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let params = args.opts.params().check()?;
+    let cols = args.columns.columns();
+    let started = std::time::Instant::now();
+    let set = train::load(&args.paths, &args.heldout, &cols)?;
+    if !args.quiet {
+        for s in &set.sources {
+            eprintln!(
+                "read {}: {} rows, {} dropped as also in a held-out file, {} satire + {} real used",
+                s.path, s.rows, s.dropped_overlap, s.satire, s.real
+            );
+        }
+    }
+    let mut model = train::fit(&params, &set)?;
+    let mut figures = Vec::new();
+    for h in &args.heldout {
+        figures.push(train::heldout_figures(&model, h, &cols)?);
+    }
+    model.set_heldout(figures);
+    model.save(&args.out)?;
+    if !args.quiet {
+        let c = model.calibration();
+        eprintln!(
+            "trained on {} texts, vocabulary {} tokens, calibration gamma={} slope={:.4} intercept={:.4}",
+            set.examples.len(),
+            model.vocab().len(),
+            c.gamma,
+            c.slope,
+            c.intercept
+        );
+        for h in &model.meta().heldout {
+            eprintln!(
+                "held out {}: n={} accuracy={:.4} f1(satire)={:.4} auc={:.4}",
+                h.path, h.n, h.accuracy, h.f1_satire, h.auc
+            );
+        }
+        eprintln!("wrote {} in {:.1}s", args.out.display(), started.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,677 @@
+//! Readers and writers: labelled data for training and evaluation, the
+//! stream of items to score, and the score output formats.
+//!
+//! CSV readers and writers are configured here and nowhere else.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::Label;
+
+/// Default cap on one item's size in bytes (`--max-bytes`).
+pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Writes `bytes` to `path` through a temporary file in the same folder,
+/// renamed into place only once complete.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut w = AtomicFile::create(path)?;
+    w.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    w.commit()
+}
+
+/// A file written under a temporary name and renamed when committed. If
+/// dropped uncommitted, the temporary file is removed and the real name is
+/// never touched.
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::io::BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(AtomicFile {
+            target: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::new(file)),
+        })
+    }
+
+    /// Flushes, syncs and renames into place.
+    pub fn commit(mut self) -> Result<()> {
+        if let Some(w) = self.file.take() {
+            let f = w.into_inner().map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+            f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        }
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.file.as_mut() {
+            Some(f) => f.write(buf),
+            None => Err(std::io::Error::other("file already committed")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The one place CSV readers are configured: headers on, strict row
+/// lengths (a ragged row is an error for that row, not a silent shift).
+pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(r)
+}
+
+/// The one place CSV writers are configured.
+pub fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().has_headers(false).from_writer(w)
+}
+
+/// Which columns (CSV) or fields (JSONL) hold what.
+#[derive(Clone, Debug)]
+pub struct Columns {
+    /// Text column; default `text`.
+    pub text: String,
+    /// Id column. `None`: use `id` when present, else `FILE:LINE`.
+    pub id: Option<String>,
+    /// Label column (labelled data only); default `label`.
+    pub label: String,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns {
+            text: "text".into(),
+            id: None,
+            label: "label".into(),
+        }
+    }
+}
+
+/// One labelled text.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: Label,
+    /// Its text.
+    pub text: String,
+}
+
+fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize> {
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        let have: Vec<&str> = headers.iter().collect();
+        Error::input(path, Some(1), format!("no column `{name}` in the header (columns: {})", have.join(", ")))
+    })
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::io(path, e))
+}
+
+fn parse_label(s: &str, path: &Path, line: Option<u64>) -> Result<Label> {
+    Label::parse(s).ok_or_else(|| Error::input(path, line, format!("unknown label `{s}` (expected `satire` or `real`)")))
+}
+
+/// Reads labelled data: a `.csv` file (`id,label,text` by default), a
+/// `.jsonl` file (objects with the same field names), or a directory laid
+/// out as `DIR/satire/*` and `DIR/real/*`, or holding a `labels.csv` with
+/// columns `file,label`. Any bad row stops the read with an error naming
+/// the file and line.
+pub fn read_labelled(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return read_labelled_dir(path);
+    }
+    match extension(path).as_str() {
+        "jsonl" | "ndjson" => read_labelled_jsonl(path, cols),
+        _ => read_labelled_csv(path, cols),
+    }
+}
+
+fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+    let mut rdr = csv_reader(BufReader::new(open(path)?));
+    let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+    let text_i = find_column(&headers, &cols.text, path)?;
+    let label_i = find_column(&headers, &cols.label, path)?;
+    let id_i = match &cols.id {
+        Some(name) => Some(find_column(&headers, name, path)?),
+        None => headers.iter().position(|h| h == "id"),
+    };
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(path, e)),
+        }
+        let line = rec.position().map(|p| p.line());
+        let label = parse_label(&rec[label_i], path, line)?;
+        let text = rec[text_i].to_string();
+        if text.trim().is_empty() {
+            return Err(Error::input(path, line, "empty text"));
+        }
+        let id = match id_i {
+            Some(i) => rec[i].to_string(),
+            None => format!("{}:{}", path.display(), line.unwrap_or(0)),
+        };
+        out.push(Example { id, label, text });
+    }
+    Ok(out)
+}
+
+fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(open(path)?).lines().enumerate() {
+        let n = i as u64 + 1;
+        let line = line.map_err(|e| Error::input(path, Some(n), e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| Error::input(path, Some(n), format!("invalid JSON: {e}")))?;
+        let field = |name: &str| v.get(name).and_then(|x| x.as_str());
+        let text = field(&cols.text)
+            .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.text)))?;
+        let label = field(&cols.label)
+            .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.label)))?;
+        let label = parse_label(label, path, Some(n))?;
+        if text.trim().is_empty() {
+            return Err(Error::input(path, Some(n), "empty text"));
+        }
+        let id = cols
+            .id
+            .as_deref()
+            .or(Some("id"))
+            .and_then(field)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{}:{n}", path.display()));
+        out.push(Example {
+            id,
+            label,
+            text: text.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn read_text_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| Error::input(path, None, format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())))
+}
+
+fn sorted_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let p = entry.path();
+        if p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
+    let labels_csv = dir.join("labels.csv");
+    let mut out = Vec::new();
+    if labels_csv.is_file() {
+        let mut rdr = csv_reader(BufReader::new(open(&labels_csv)?));
+        let headers = rdr.headers().map_err(|e| csv_error(&labels_csv, e))?.clone();
+        let file_i = find_column(&headers, "file", &labels_csv)?;
+        let label_i = find_column(&headers, "label", &labels_csv)?;
+        let mut rec = csv::StringRecord::new();
+        while rdr.read_record(&mut rec).map_err(|e| csv_error(&labels_csv, e))? {
+            let line = rec.position().map(|p| p.line());
+            let label = parse_label(&rec[label_i], &labels_csv, line)?;
+            let file = dir.join(&rec[file_i]);
+            let text = read_text_file(&file)?;
+            out.push(Example {
+                id: file.display().to_string(),
+                label,
+                text,
+            });
+        }
+        return Ok(out);
+    }
+    let mut found = false;
+    for label in Label::ALL {
+        let sub = dir.join(label.as_str());
+        if !sub.is_dir() {
+            continue;
+        }
+        found = true;
+        for file in sorted_files(&sub)? {
+            let text = read_text_file(&file)?;
+            out.push(Example {
+                id: file.display().to_string(),
+                label,
+                text,
+            });
+        }
+    }
+    if !found {
+        return Err(Error::input(
+            dir,
+            None,
+            "a labelled directory needs `satire/` and `real/` subfolders, or a `labels.csv` with columns `file,label`",
+        ));
+    }
+    Ok(out)
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("row has {len} fields, the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        _ => e.to_string(),
+    };
+    Error::input(path, line, message)
+}
+
+fn extension(path: &Path) -> String {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// One thing to score: its id and its text, or why there is no text.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// The row's id, or the file's path.
+    pub id: String,
+    /// The text, or an error message naming the file and line.
+    pub text: std::result::Result<String, String>,
+}
+
+/// How standard input (`-`) is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StdinFormat {
+    /// All of it is one document.
+    Text,
+    /// Each line is one document.
+    Lines,
+    /// Each line is a JSON object (or string).
+    Jsonl,
+    /// A CSV file.
+    Csv,
+}
+
+/// Settings for reading items to score.
+#[derive(Clone, Debug)]
+pub struct ItemReader {
+    /// Columns / fields.
+    pub columns: Columns,
+    /// How `-` is read.
+    pub stdin: StdinFormat,
+    /// Items larger than this are errors.
+    pub max_bytes: u64,
+}
+
+impl ItemReader {
+    /// Checks, before anything is scored, that every CSV named directly
+    /// has the columns asked for.
+    pub fn check_headers(&self, paths: &[PathBuf]) -> Result<()> {
+        for p in paths {
+            if p.as_os_str() != "-" && extension(p) == "csv" && p.is_file() {
+                let mut rdr = csv_reader(open(p)?);
+                let headers = rdr.headers().map_err(|e| csv_error(p, e))?.clone();
+                find_column(&headers, &self.columns.text, p)?;
+                if let Some(id) = &self.columns.id {
+                    find_column(&headers, id, p)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every item of every path, in order: files, directory
+    /// trees (sorted, recursively), `-` for standard input, rows of `.csv`
+    /// files and lines of `.jsonl` files. Every item yields exactly one call;
+    /// problems with one item are in its `text`. Returns early only when `f`
+    /// fails or a CSV lacks a needed column.
+    pub fn for_each<F: FnMut(Item) -> Result<()>>(&self, paths: &[PathBuf], mut f: F) -> Result<()> {
+        for p in paths {
+            if p.as_os_str() == "-" {
+                let stdin = std::io::stdin().lock();
+                match self.stdin {
+                    StdinFormat::Text => f(self.whole(p, stdin))?,
+                    StdinFormat::Lines => self.lines(p, stdin, false, &mut f)?,
+                    StdinFormat::Jsonl => self.lines(p, stdin, true, &mut f)?,
+                    StdinFormat::Csv => self.csv(p, stdin, &mut f)?,
+                }
+                continue;
+            }
+            match std::fs::metadata(p) {
+                Ok(m) if m.is_dir() => self.walk(p, &mut f)?,
+                _ => self.file(p, &mut f)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {
+        let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name();
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if e.file_type().is_file() => self.file(e.path(), f)?,
+                Ok(e) => f(Item {
+                    id: e.path().display().to_string(),
+                    text: Err(format!("{}: not a regular file", e.path().display())),
+                })?,
+                Err(e) => {
+                    let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| dir.display().to_string());
+                    let why = if e.loop_ancestor().is_some() {
+                        "symlink loop".to_string()
+                    } else {
+                        e.io_error().map(|io| io.to_string()).unwrap_or_else(|| e.to_string())
+                    };
+                    f(Item {
+                        id: path.clone(),
+                        text: Err(format!("{path}: {why}")),
+                    })?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn file<F: FnMut(Item) -> Result<()>>(&self, path: &Path, f: &mut F) -> Result<()> {
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => {
+                return f(Item {
+                    id: path.display().to_string(),
+                    text: Err(format!("{}: {e}", path.display())),
+                })
+            }
+        };
+        match extension(path).as_str() {
+            "csv" => self.csv(path, BufReader::new(file), f),
+            "jsonl" | "ndjson" => self.lines(path, BufReader::new(file), true, f),
+            _ => f(self.whole(path, file)),
+        }
+    }
+
+    fn whole<R: Read>(&self, path: &Path, r: R) -> Item {
+        let id = path.display().to_string();
+        let mut buf = Vec::new();
+        let text = match r.take(self.max_bytes + 1).read_to_end(&mut buf) {
+            Err(e) => Err(format!("{id}: {e}")),
+            Ok(_) if buf.len() as u64 > self.max_bytes => {
+                Err(format!("{id}: larger than --max-bytes ({} bytes)", self.max_bytes))
+            }
+            Ok(_) => self.decode(buf, &id, None),
+        };
+        Item { id, text }
+    }
+
+    fn decode(&self, buf: Vec<u8>, path: &str, line: Option<u64>) -> std::result::Result<String, String> {
+        let at = match line {
+            Some(l) => format!("{path}, line {l}"),
+            None => path.to_string(),
+        };
+        if buf.contains(&0) {
+            return Err(format!("{at}: binary data (NUL byte)"));
+        }
+        let text = String::from_utf8(buf).map_err(|e| format!("{at}: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))?;
+        if text.trim().is_empty() {
+            return Err(format!("{at}: empty text"));
+        }
+        Ok(text)
+    }
+
+    fn lines<R: BufRead, F: FnMut(Item) -> Result<()>>(&self, path: &Path, mut r: R, json: bool, f: &mut F) -> Result<()> {
+        let name = path.display().to_string();
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        loop {
+            buf.clear();
+            let got = (&mut r).take(self.max_bytes + 2).read_until(b'\n', &mut buf);
+            match got {
+                Err(e) => {
+                    n += 1;
+                    return f(Item {
+                        id: format!("{name}:{n}"),
+                        text: Err(format!("{name}, line {n}: {e}")),
+                    });
+                }
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+            }
+            n += 1;
+            let complete = buf.last() == Some(&b'\n');
+            if !complete && buf.len() as u64 > self.max_bytes {
+                // Skip the rest of the over-long line.
+                let mut sink = Vec::new();
+                loop {
+                    sink.clear();
+                    match (&mut r).take(1 << 20).read_until(b'\n', &mut sink) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if sink.last() == Some(&b'\n') => break,
+                        Ok(_) => {}
+                    }
+                }
+                f(Item {
+                    id: format!("{name}:{n}"),
+                    text: Err(format!("{name}, line {n}: larger than --max-bytes ({} bytes)", self.max_bytes)),
+                })?;
+                continue;
+            }
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            let line = std::mem::take(&mut buf);
+            let item = if json {
+                self.json_item(line, &name, n)
+            } else {
+                Item {
+                    id: format!("{name}:{n}"),
+                    text: self.decode(line, &name, Some(n)),
+                }
+            };
+            f(item)?;
+        }
+    }
+
+    fn json_item(&self, line: Vec<u8>, name: &str, n: u64) -> Item {
+        let fallback = format!("{name}:{n}");
+        let v: serde_json::Value = match serde_json::from_slice(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                return Item {
+                    id: fallback,
+                    text: Err(format!("{name}, line {n}: invalid JSON: {e}")),
+                }
+            }
+        };
+        let id_field = self.columns.id.as_deref().unwrap_or("id");
+        let id = match v.get(id_field) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(x)) => x.to_string(),
+            _ => fallback,
+        };
+        let text = match &v {
+            serde_json::Value::String(s) => Some(s.as_str()),
+            _ => v.get(&self.columns.text).and_then(|t| t.as_str()),
+        };
+        let text = match text {
+            Some(t) if t.trim().is_empty() => Err(format!("{name}, line {n}: empty text")),
+            Some(t) => Ok(t.to_string()),
+            None => Err(format!("{name}, line {n}: no string field `{}`", self.columns.text)),
+        };
+        Item { id, text }
+    }
+
+    fn csv<R: Read, F: FnMut(Item) -> Result<()>>(&self, path: &Path, r: R, f: &mut F) -> Result<()> {
+        let name = path.display().to_string();
+        let mut rdr = csv_reader(r);
+        let headers = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                return f(Item {
+                    id: name.clone(),
+                    text: Err(csv_error(path, e).to_string()),
+                })
+            }
+        };
+        let text_i = find_column(&headers, &self.columns.text, path)?;
+        let id_i = match &self.columns.id {
+            Some(id) => Some(find_column(&headers, id, path)?),
+            None => headers.iter().position(|h| h == "id"),
+        };
+        let mut rec = csv::ByteRecord::new();
+        loop {
+            let line = rdr.position().line();
+            match rdr.read_byte_record(&mut rec) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(e) => {
+                    let err = csv_error(path, e);
+                    f(Item {
+                        id: format!("{name}:{line}"),
+                        text: Err(err.to_string()),
+                    })?;
+                    continue;
+                }
+            }
+            let line = rec.position().map(|p| p.line()).unwrap_or(line);
+            let id = match id_i.and_then(|i| rec.get(i)) {
+                Some(b) => String::from_utf8_lossy(b).into_owned(),
+                None => format!("{name}:{line}"),
+            };
+            let field = rec.get(text_i).unwrap_or(b"");
+            let text = if field.len() as u64 > self.max_bytes {
+                Err(format!("{name}, line {line}: larger than --max-bytes ({} bytes)", self.max_bytes))
+            } else {
+                self.decode(field.to_vec(), &name, Some(line))
+            };
+            f(Item { id, text })?;
+        }
+    }
+}
+
+/// One output row.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScoreRow<'a> {
+    /// Item id.
+    pub id: &'a str,
+    /// `satire`, `real`, `unsure`, or empty on error.
+    pub label: &'a str,
+    /// Calibrated probability of satire.
+    pub p_satire: Option<f64>,
+    /// Calibrated log-odds of satire.
+    pub log_odds: Option<f64>,
+    /// Empty when scored.
+    pub error: &'a str,
+}
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// CSV with header `id,label,p_satire,log_odds,error`.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// Aligned columns for reading.
+    Table,
+}
+
+/// Writes score rows in one of the formats.
+pub enum ScoreWriter<W: Write> {
+    /// CSV through the csv crate.
+    Csv(csv::Writer<W>),
+    /// JSON lines.
+    Jsonl(W),
+    /// Aligned text.
+    Table(W),
+}
+
+impl<W: Write> ScoreWriter<W> {
+    /// A writer; writes the header (CSV, table) at once.
+    pub fn new(mut w: W, format: OutputFormat) -> std::io::Result<Self> {
+        Ok(match format {
+            OutputFormat::Csv => {
+                let mut csv = csv_writer(w);
+                csv.write_record(["id", "label", "p_satire", "log_odds", "error"])?;
+                ScoreWriter::Csv(csv)
+            }
+            OutputFormat::Table => {
+                writeln!(w, "{:<7} {:>9} {:>9}  {}", "label", "p_satire", "log_odds", "id")?;
+                ScoreWriter::Table(w)
+            }
+            OutputFormat::Jsonl => ScoreWriter::Jsonl(w),
+        })
+    }
+
+    /// Writes one row.
+    pub fn write(&mut self, row: &ScoreRow<'_>) -> std::io::Result<()> {
+        let p = row.p_satire.map(|p| format!("{p:.6}")).unwrap_or_default();
+        let lo = row.log_odds.map(|x| format!("{x:.4}")).unwrap_or_default();
+        match self {
+            ScoreWriter::Csv(csv) => csv.write_record([row.id, row.label, &p, &lo, row.error])?,
+            ScoreWriter::Jsonl(out) => {
+                let obj = serde_json::json!({
+                    "id": row.id,
+                    "label": if row.label.is_empty() { serde_json::Value::Null } else { row.label.into() },
+                    "p_satire": row.p_satire.map(|p| (p * 1e6).round() / 1e6),
+                    "log_odds": row.log_odds.map(|x| (x * 1e4).round() / 1e4),
+                    "error": if row.error.is_empty() { serde_json::Value::Null } else { row.error.into() },
+                });
+                serde_json::to_writer(&mut *out, &obj)?;
+                out.write_all(b"\n")?;
+            }
+            ScoreWriter::Table(out) => {
+                if row.error.is_empty() {
+                    writeln!(out, "{:<7} {:>9} {:>9}  {}", row.label, p, lo, row.id)?;
+                } else {
+                    writeln!(out, "{:<7} {:>9} {:>9}  {}  ERROR: {}", "error", "-", "-", row.id, row.error)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        match self {
+            ScoreWriter::Csv(csv) => csv.into_inner().map_err(|e| std::io::Error::other(e.to_string())),
+            ScoreWriter::Jsonl(mut w) | ScoreWriter::Table(mut w) => {
+                w.flush()?;
+                Ok(w)
+            }
+        }
+    }
+}

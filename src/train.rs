@@ -1,0 +1,523 @@
+//! Training: labelled texts to a [`Model`].
+//!
+//! 1. Texts are read ([`crate::io::read_labelled`]); any whose folded form
+//!    (lower case, `’` as `'`, only letters and digits, single spaces) also
+//!    occurs in a held-out file is dropped and counted.
+//! 2. The vocabulary keeps tokens found in at least `min_df` documents, the
+//!    `max_features` most frequent by document count (ties by token).
+//! 3. `linfa_bayes::MultinomialNb` is fitted with `fit_with` over chunks of
+//!    dense rows sized to a memory budget, so memory stays bounded however
+//!    large the corpus. linfa-bayes 0.8.1 `dbg!`s the whole model at every
+//!    chunk; on Unix that output is sent to `/dev/null` for the duration.
+//! 4. Calibration ([`crate::model::Calibration`]) is fitted by logistic
+//!    regression on out-of-fold naive-Bayes evidence of the training data
+//!    (stratified folds), choosing the length exponent with the lowest
+//!    out-of-fold log loss. Held-out files are never used for it.
+//!
+//! # Parameters
+//!
+//! | name | default | purpose | range |
+//! |---|---|---|---|
+//! | `alpha` | 1.0 | additive smoothing | > 0, finite |
+//! | `min_df` | 2 | minimum document frequency | >= 1 |
+//! | `max_features` | 200,000 | vocabulary cap | >= 1 |
+//! | `chunk_mb` | 128 | dense chunk budget for linfa | >= 1 |
+//! | `prior_satire` | fitted | class prior of satire | (0, 1) |
+//! | `calibrate` | true | fit the calibration | |
+//! | `folds` | 5 | folds for the calibration | >= 2 |
+//! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
+
+use std::path::{Path, PathBuf};
+
+use linfa::prelude::*;
+use linfa_bayes::MultinomialNb;
+use ndarray::{Array1, Array2};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::error::{Error, Result};
+use crate::eval::{evaluate, stratified_folds};
+use crate::io::{read_labelled, Columns, Example};
+use crate::model::{Calibration, ClassCounts, HeldOutFigures, Label, Metadata, Model, SourceSummary};
+use crate::score::Scorer;
+use crate::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
+
+/// Training parameters; see the module docs for the table. Build with
+/// [`TrainParams::default`] and the setters, then [`TrainParams::check`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainParams {
+    /// Tokenizer settings.
+    pub tokenizer: TokenizerConfig,
+    /// Additive smoothing.
+    pub alpha: f64,
+    /// Minimum document frequency.
+    pub min_df: u32,
+    /// Vocabulary cap.
+    pub max_features: usize,
+    /// Dense chunk budget in MiB.
+    pub chunk_mb: usize,
+    /// Class prior of satire; `None`: as fitted.
+    pub prior_satire: Option<f64>,
+    /// Fit the calibration (else raw naive Bayes).
+    pub calibrate: bool,
+    /// Calibration folds.
+    pub folds: usize,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            tokenizer: TokenizerConfig::default(),
+            alpha: 1.0,
+            min_df: 2,
+            max_features: 200_000,
+            chunk_mb: 128,
+            prior_satire: None,
+            calibrate: true,
+            folds: 5,
+        }
+    }
+}
+
+/// Parameters that passed [`TrainParams::check`].
+#[derive(Clone, Debug)]
+pub struct ValidTrainParams(TrainParams);
+
+impl TrainParams {
+    /// Validates every parameter.
+    pub fn check(self) -> Result<ValidTrainParams> {
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
+            return Err(Error::Param(format!("alpha must be positive and finite, got {}", self.alpha)));
+        }
+        if self.min_df == 0 {
+            return Err(Error::Param("min-df must be at least 1".into()));
+        }
+        if self.max_features == 0 {
+            return Err(Error::Param("max-features must be at least 1".into()));
+        }
+        if self.chunk_mb == 0 {
+            return Err(Error::Param("chunk-mb must be at least 1".into()));
+        }
+        if let Some(p) = self.prior_satire {
+            if !(p > 0.0 && p < 1.0) {
+                return Err(Error::Param(format!("prior-satire must be strictly between 0 and 1, got {p}")));
+            }
+        }
+        if self.folds < 2 {
+            return Err(Error::Param("folds must be at least 2".into()));
+        }
+        Ok(ValidTrainParams(self))
+    }
+}
+
+impl ValidTrainParams {
+    /// The parameters.
+    pub fn get(&self) -> &TrainParams {
+        &self.0
+    }
+}
+
+/// Labelled texts ready to train on, with where they came from.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingSet {
+    /// The texts.
+    pub examples: Vec<Example>,
+    /// Per source file.
+    pub sources: Vec<SourceSummary>,
+    /// Held-out files whose texts were kept out.
+    pub excluded: Vec<String>,
+}
+
+/// The folded form used to find the same text in two files.
+pub fn overlap_key(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let c = if matches!(c, '\u{2019}' | '\u{2018}') { '\'' } else { c };
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        } else if c.is_whitespace() {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Reads every training path, dropping texts that also occur in a
+/// held-out file. Errors name the file and line of the first bad row.
+pub fn load(paths: &[PathBuf], heldout: &[PathBuf], cols: &Columns) -> Result<TrainingSet> {
+    let mut held: FxHashSet<String> = FxHashSet::default();
+    for h in heldout {
+        for ex in read_labelled(h, cols)? {
+            held.insert(overlap_key(&ex.text));
+        }
+    }
+    let mut set = TrainingSet {
+        excluded: heldout.iter().map(|p| p.display().to_string()).collect(),
+        ..Default::default()
+    };
+    for p in paths {
+        let rows = read_labelled(p, cols)?;
+        let mut summary = SourceSummary {
+            path: p.display().to_string(),
+            rows: rows.len() as u64,
+            dropped_overlap: 0,
+            satire: 0,
+            real: 0,
+        };
+        for ex in rows {
+            if !held.is_empty() && held.contains(&overlap_key(&ex.text)) {
+                summary.dropped_overlap += 1;
+                continue;
+            }
+            match ex.label {
+                Label::Satire => summary.satire += 1,
+                Label::Real => summary.real += 1,
+            }
+            set.examples.push(ex);
+        }
+        if summary.rows == 0 {
+            return Err(Error::input(p, None, "no rows: an empty training file"));
+        }
+        set.sources.push(summary);
+    }
+    check_classes(&set.examples, &set.sources)?;
+    Ok(set)
+}
+
+fn check_classes(examples: &[Example], sources: &[SourceSummary]) -> Result<()> {
+    let names = || sources.iter().map(|s| s.path.as_str()).collect::<Vec<_>>().join(", ");
+    if examples.is_empty() {
+        return Err(Error::Data(format!("no training texts left in {}", names())));
+    }
+    for label in Label::ALL {
+        if !examples.iter().any(|e| e.label == label) {
+            return Err(Error::Data(format!("no `{label}` rows in {}: training needs both classes", names())));
+        }
+    }
+    Ok(())
+}
+
+/// Sparse token counts of one document over the vocabulary.
+type SparseRow = Vec<(u32, f64)>;
+
+fn build_vocab(docs: &[Vec<String>], min_df: u32, max_features: usize) -> Vec<String> {
+    let mut df: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    for doc in docs {
+        seen.clear();
+        for t in doc {
+            if seen.insert(t.as_str()) {
+                *df.entry(t.as_str()).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|&(_, n)| n >= min_df).collect();
+    kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    kept.truncate(max_features);
+    let mut vocab: Vec<String> = kept.into_iter().map(|(t, _)| t.to_string()).collect();
+    vocab.sort_unstable();
+    vocab
+}
+
+fn sparse_rows(docs: &[Vec<String>], vocab: &crate::vocab::Vocabulary) -> Vec<SparseRow> {
+    docs.iter()
+        .map(|doc| {
+            let mut counts: FxHashMap<u32, f64> = FxHashMap::default();
+            for t in doc {
+                if let Some(c) = vocab.get(t) {
+                    *counts.entry(c).or_insert(0.0) += 1.0;
+                }
+            }
+            let mut row: SparseRow = counts.into_iter().collect();
+            row.sort_unstable_by_key(|&(c, _)| c);
+            row
+        })
+        .collect()
+}
+
+/// Sends file descriptor 2 to `/dev/null` while alive (Unix), to keep
+/// linfa-bayes 0.8.1's stray `dbg!` of the whole model off the terminal.
+/// Training is single-threaded while it is alive, so no other output of
+/// ours is lost.
+struct QuietStderr {
+    #[cfg(unix)]
+    saved: libc::c_int,
+}
+
+impl QuietStderr {
+    fn new() -> QuietStderr {
+        #[cfg(unix)]
+        {
+            // SAFETY: plain fd calls; every fd opened is checked and closed.
+            unsafe {
+                let saved = libc::dup(2);
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if saved >= 0 && null >= 0 {
+                    libc::dup2(null, 2);
+                }
+                if null >= 0 {
+                    libc::close(null);
+                }
+                QuietStderr { saved }
+            }
+        }
+        #[cfg(not(unix))]
+        QuietStderr {}
+    }
+}
+
+impl Drop for QuietStderr {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: restores the saved descriptor opened in `new`.
+        unsafe {
+            if self.saved >= 0 {
+                libc::dup2(self.saved, 2);
+                libc::close(self.saved);
+            }
+        }
+    }
+}
+
+/// Fits linfa's MultinomialNb over chunks of at most `chunk_mb` MiB of
+/// dense rows. Equal to one `fit` on all rows.
+fn fit_linfa(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f64, chunk_mb: usize) -> Result<MultinomialNb<f64, usize>> {
+    let params = MultinomialNb::<f64, usize>::params().alpha(alpha).check()?;
+    let rows_per_chunk = ((chunk_mb << 20) / (8 * ncols.max(1))).max(1);
+    let mut model: Option<MultinomialNb<f64, usize>> = None;
+    let mut x = Array2::<f64>::zeros((0, ncols));
+    for (chunk_rows, chunk_labels) in rows.chunks(rows_per_chunk).zip(labels.chunks(rows_per_chunk)) {
+        if x.nrows() != chunk_rows.len() {
+            x = Array2::zeros((chunk_rows.len(), ncols));
+        } else {
+            x.fill(0.0);
+        }
+        for (i, row) in chunk_rows.iter().enumerate() {
+            for &(c, n) in row {
+                x[[i, c as usize]] = n;
+            }
+        }
+        let y: Array1<usize> = chunk_labels.iter().map(|l| l.index()).collect();
+        let ds = DatasetBase::new(x.view(), y);
+        let _quiet = QuietStderr::new();
+        model = Some(params.fit_with(model, &ds)?);
+    }
+    model.ok_or_else(|| Error::Data("no training rows".into()))
+}
+
+/// 1-D logistic regression `y ~ sigmoid(a x + b)` by Newton's method with
+/// a tiny ridge; returns `(a, b, mean log loss)`.
+fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let (mut a, mut b) = (0.0f64, 0.0f64);
+    let ridge = 1e-9;
+    for _ in 0..100 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * a, 0.0, ridge, 0.0, 1e-12);
+        for (&xi, &yi) in x.iter().zip(y) {
+            let p = crate::score::sigmoid(a * xi + b);
+            let r = p - yi;
+            let w = (p * (1.0 - p)).max(1e-12);
+            ga += r * xi;
+            gb += r;
+            haa += w * xi * xi;
+            hab += w * xi;
+            hbb += w;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-300 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        a -= da;
+        b -= db;
+        if da.abs() < 1e-12 && db.abs() < 1e-12 {
+            break;
+        }
+    }
+    let loss = x
+        .iter()
+        .zip(y)
+        .map(|(&xi, &yi)| {
+            let z = a * xi + b;
+            // log(1 + e^z) - y z, computed stably
+            let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+            softplus - yi * z
+        })
+        .sum::<f64>()
+        / x.len().max(1) as f64;
+    (a, b, loss)
+}
+
+/// Length exponents tried for the calibration.
+const GAMMAS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0];
+
+fn fit_calibration(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f64, folds: usize) -> Calibration {
+    let fold_of = stratified_folds(labels, folds);
+    // Per fold and class, summed counts; the training part of fold f is the
+    // total minus fold f.
+    let mut sums = vec![[vec![0.0f64; ncols], vec![0.0f64; ncols]]; folds];
+    for ((row, label), &f) in rows.iter().zip(labels).zip(&fold_of) {
+        for &(c, n) in row {
+            sums[f][label.index()][c as usize] += n;
+        }
+    }
+    let mut total = [vec![0.0f64; ncols], vec![0.0f64; ncols]];
+    for s in &sums {
+        for k in 0..2 {
+            for (t, v) in total[k].iter_mut().zip(&s[k]) {
+                *t += v;
+            }
+        }
+    }
+    let mut evidence = vec![0.0f64; rows.len()];
+    let mut known = vec![0.0f64; rows.len()];
+    for (f, fold_sums) in sums.iter().enumerate() {
+        let flp: Vec<Vec<f64>> = (0..2)
+            .map(|k| {
+                let counts: Vec<f64> = total[k].iter().zip(&fold_sums[k]).map(|(t, s)| t - s + alpha).collect();
+                let z = counts.iter().sum::<f64>().ln();
+                counts.iter().map(|c| c.ln() - z).collect()
+            })
+            .collect();
+        for (i, row) in rows.iter().enumerate() {
+            if fold_of[i] != f {
+                continue;
+            }
+            for &(c, n) in row {
+                evidence[i] += n * (flp[1][c as usize] - flp[0][c as usize]);
+                known[i] += n;
+            }
+        }
+    }
+    let y: Vec<f64> = labels.iter().map(|l| if *l == Label::Satire { 1.0 } else { 0.0 }).collect();
+    let mut best: Option<(f64, Calibration)> = None;
+    for gamma in GAMMAS {
+        let x: Vec<f64> = evidence.iter().zip(&known).map(|(e, n)| e / n.max(1.0).powf(gamma)).collect();
+        let (slope, intercept, loss) = fit_logistic(&x, &y);
+        if best.as_ref().is_none_or(|(l, _)| loss < *l) {
+            best = Some((loss, Calibration { gamma, slope, intercept }));
+        }
+    }
+    best.map(|(_, c)| c).unwrap_or_else(|| Calibration::identity(0.0))
+}
+
+/// Trains a model on `set`.
+pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
+    let p = params.get();
+    check_classes(&set.examples, &set.sources)?;
+    let tokenizer = Tokenizer::new(p.tokenizer.clone());
+    let mut bufs = TokenBuffers::default();
+    let docs: Vec<Vec<String>> = set
+        .examples
+        .iter()
+        .map(|ex| {
+            let mut toks = Vec::new();
+            tokenizer.for_each_token(&ex.text, &mut bufs, |t| toks.push(t.to_string()));
+            toks
+        })
+        .collect();
+    let vocab_tokens = build_vocab(&docs, p.min_df, p.max_features);
+    if vocab_tokens.is_empty() {
+        return Err(Error::Data(format!(
+            "no token occurs in at least {} documents: nothing to learn from (lower --min-df?)",
+            p.min_df
+        )));
+    }
+    let vocab = crate::vocab::Vocabulary::new(vocab_tokens.clone());
+    let rows = sparse_rows(&docs, &vocab);
+    drop(docs);
+    let labels: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
+    let nb = fit_linfa(&rows, &labels, vocab.len(), p.alpha, p.chunk_mb)?;
+    let classes: [ClassCounts; 2] = Model::counts_from_linfa(&nb)?;
+    let mut calibration = if p.calibrate {
+        fit_calibration(&rows, &labels, vocab.len(), p.alpha, p.folds)
+    } else {
+        let total = (classes[0].class_count + classes[1].class_count) as f64;
+        let fitted = (classes[1].class_count as f64 / total).ln() - (classes[0].class_count as f64 / total).ln();
+        Calibration::identity(fitted)
+    };
+    if let Some(prior) = p.prior_satire {
+        // Prior shift: the calibrated odds assume the training balance;
+        // move them to the balance the user asked for.
+        let total = (classes[0].class_count + classes[1].class_count) as f64;
+        let fitted = (classes[1].class_count as f64 / total).ln() - (classes[0].class_count as f64 / total).ln();
+        calibration.intercept += (prior / (1.0 - prior)).ln() - fitted;
+    }
+    let meta = Metadata {
+        created_by: format!("satire {}", env!("CARGO_PKG_VERSION")),
+        tokenizer: p.tokenizer.clone(),
+        alpha: p.alpha,
+        min_df: p.min_df,
+        max_features: p.max_features as u64,
+        prior_satire: p.prior_satire,
+        calibration,
+        sources: set.sources.clone(),
+        excluded: set.excluded.clone(),
+        heldout: vec![],
+    };
+    Model::from_parts(meta, vocab_tokens, classes)
+}
+
+/// Scores `examples` with `model` and returns their P(satire).
+pub fn predict(model: &Model, examples: &[Example]) -> Vec<f64> {
+    let mut scorer = Scorer::new(model);
+    examples.iter().map(|e| scorer.score(&e.text).p_satire).collect()
+}
+
+/// Figures of `model` on a labelled held-out file.
+pub fn heldout_figures(model: &Model, path: &Path, cols: &Columns) -> Result<HeldOutFigures> {
+    let examples = read_labelled(path, cols)?;
+    let truth: Vec<Label> = examples.iter().map(|e| e.label).collect();
+    let m = evaluate(&truth, &predict(model, &examples), 0.5);
+    Ok(HeldOutFigures {
+        path: path.display().to_string(),
+        n: m.n,
+        accuracy: m.accuracy,
+        f1_satire: m.satire.f1,
+        auc: m.auc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_key_folds_case_quotes_and_punctuation() {
+        assert_eq!(overlap_key("Woman bites into ‘waferless’ KitKat!"), overlap_key("woman bites into 'waferless' kitkat"));
+        assert_eq!(overlap_key("  Area  man, 45 "), "area man 45");
+    }
+
+    #[test]
+    fn logistic_recovers_known_parameters() {
+        // y = 1 exactly when x > 0.5, with noise-free but overlapping
+        // probabilities: fit on the expected labels of sigmoid(2x - 1).
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..2000 {
+            let xi = -3.0 + 6.0 * (i as f64) / 2000.0;
+            let p = crate::score::sigmoid(2.0 * xi - 1.0);
+            // two weighted copies encode the probability exactly
+            for (label, copies) in [(1.0, (p * 100.0).round() as usize), (0.0, ((1.0 - p) * 100.0).round() as usize)] {
+                for _ in 0..copies {
+                    x.push(xi);
+                    y.push(label);
+                }
+            }
+        }
+        let (a, b, _) = fit_logistic(&x, &y);
+        assert!((a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05, "a={a} b={b}");
+    }
+
+    #[test]
+    fn params_are_checked() {
+        assert!(TrainParams { alpha: 0.0, ..Default::default() }.check().is_err());
+        assert!(TrainParams { prior_satire: Some(1.0), ..Default::default() }.check().is_err());
+        assert!(TrainParams { folds: 1, ..Default::default() }.check().is_err());
+        assert!(TrainParams::default().check().is_ok());
+    }
+}
