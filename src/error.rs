@@ -7,14 +7,14 @@ use std::path::PathBuf;
 pub struct Location {
     /// The file (or `-` for standard input).
     pub path: PathBuf,
-    /// 1-based row (CSV, counting the header as row 1) or line (JSONL), when known.
+    /// 1-based line (of a CSV file, counting the header as line 1, or of a JSONL file), when known.
     pub row: Option<u64>,
 }
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.row {
-            Some(r) => write!(f, "{}, row {}", self.path.display(), r),
+            Some(r) => write!(f, "{}, line {}", self.path.display(), r),
             None => write!(f, "{}", self.path.display()),
         }
     }
@@ -67,7 +67,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn input(path: impl Into<PathBuf>, row: Option<u64>, message: impl Into<String>) -> Self {
+    pub(crate) fn input(
+        path: impl Into<PathBuf>,
+        row: Option<u64>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Input {
             at: Location {
                 path: path.into(),

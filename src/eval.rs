@@ -93,7 +93,11 @@ pub fn evaluate(truth: &[Label], p: &[f64], threshold: f64) -> Metrics {
     let mut confusion = [[0u64; 2]; 2];
     let (mut brier, mut log_loss) = (0.0, 0.0);
     for (&t, &q) in truth.iter().zip(p) {
-        let predicted = if q >= threshold { Label::Satire } else { Label::Real };
+        let predicted = if q >= threshold {
+            Label::Satire
+        } else {
+            Label::Real
+        };
         confusion[t.index()][predicted.index()] += 1;
         let y = if t == Label::Satire { 1.0 } else { 0.0 };
         brier += (q - y) * (q - y);
@@ -148,7 +152,13 @@ mod tests {
         assert!((m.auc - 7.0 / 9.0).abs() < 1e-12);
         let brier = (0.01 + 0.16 + 0.36 + 0.09 + 0.49 + 0.01) / 6.0;
         assert!((m.brier - brier).abs() < 1e-12);
-        let ll = -((0.9f64).ln() + (0.6f64).ln() + (0.4f64).ln() + (0.7f64).ln() + (0.3f64).ln() + (0.9f64).ln()) / 6.0;
+        let ll = -((0.9f64).ln()
+            + (0.6f64).ln()
+            + (0.4f64).ln()
+            + (0.7f64).ln()
+            + (0.3f64).ln()
+            + (0.9f64).ln())
+            / 6.0;
         assert!((m.log_loss - ll).abs() < 1e-12);
     }
 

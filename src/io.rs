@@ -39,7 +39,10 @@ impl AtomicFile {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(AtomicFile {
@@ -52,7 +55,9 @@ impl AtomicFile {
     /// Flushes, syncs and renames into place.
     pub fn commit(mut self) -> Result<()> {
         if let Some(w) = self.file.take() {
-            let f = w.into_inner().map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+            let f = w
+                .into_inner()
+                .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
             f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
         }
         std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))
@@ -85,7 +90,10 @@ impl Drop for AtomicFile {
 /// The one place CSV readers are configured: headers on, strict row
 /// lengths (a ragged row is an error for that row, not a silent shift).
 pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
-    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(r)
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(r)
 }
 
 /// The one place CSV writers are configured.
@@ -128,7 +136,14 @@ pub struct Example {
 fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize> {
     headers.iter().position(|h| h == name).ok_or_else(|| {
         let have: Vec<&str> = headers.iter().collect();
-        Error::input(path, Some(1), format!("no column `{name}` in the header (columns: {})", have.join(", ")))
+        Error::input(
+            path,
+            Some(1),
+            format!(
+                "no column `{name}` in the header (columns: {})",
+                have.join(", ")
+            ),
+        )
     })
 }
 
@@ -137,7 +152,13 @@ fn open(path: &Path) -> Result<File> {
 }
 
 fn parse_label(s: &str, path: &Path, line: Option<u64>) -> Result<Label> {
-    Label::parse(s).ok_or_else(|| Error::input(path, line, format!("unknown label `{s}` (expected `satire` or `real`)")))
+    Label::parse(s).ok_or_else(|| {
+        Error::input(
+            path,
+            line,
+            format!("unknown label `{s}` (expected `satire` or `real`)"),
+        )
+    })
 }
 
 /// Reads labelled data: a `.csv` file (`id,label,text` by default), a
@@ -196,13 +217,15 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| Error::input(path, Some(n), format!("invalid JSON: {e}")))?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| Error::input(path, Some(n), format!("invalid JSON: {e}")))?;
         let field = |name: &str| v.get(name).and_then(|x| x.as_str());
-        let text = field(&cols.text)
-            .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.text)))?;
-        let label = field(&cols.label)
-            .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.label)))?;
+        let text = field(&cols.text).ok_or_else(|| {
+            Error::input(path, Some(n), format!("no string field `{}`", cols.text))
+        })?;
+        let label = field(&cols.label).ok_or_else(|| {
+            Error::input(path, Some(n), format!("no string field `{}`", cols.label))
+        })?;
         let label = parse_label(label, path, Some(n))?;
         if text.trim().is_empty() {
             return Err(Error::input(path, Some(n), "empty text"));
@@ -225,7 +248,13 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
 
 fn read_text_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|e| Error::input(path, None, format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes).map_err(|e| {
+        Error::input(
+            path,
+            None,
+            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        )
+    })
 }
 
 fn sorted_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -246,11 +275,17 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
     let mut out = Vec::new();
     if labels_csv.is_file() {
         let mut rdr = csv_reader(BufReader::new(open(&labels_csv)?));
-        let headers = rdr.headers().map_err(|e| csv_error(&labels_csv, e))?.clone();
+        let headers = rdr
+            .headers()
+            .map_err(|e| csv_error(&labels_csv, e))?
+            .clone();
         let file_i = find_column(&headers, "file", &labels_csv)?;
         let label_i = find_column(&headers, "label", &labels_csv)?;
         let mut rec = csv::StringRecord::new();
-        while rdr.read_record(&mut rec).map_err(|e| csv_error(&labels_csv, e))? {
+        while rdr
+            .read_record(&mut rec)
+            .map_err(|e| csv_error(&labels_csv, e))?
+        {
             let line = rec.position().map(|p| p.line());
             let label = parse_label(&rec[label_i], &labels_csv, line)?;
             let file = dir.join(&rec[file_i]);
@@ -292,7 +327,9 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("row has {len} fields, the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
@@ -303,7 +340,9 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 }
 
 fn extension(path: &Path) -> String {
-    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// One thing to score: its id and its text, or why there is no text.
@@ -357,11 +396,16 @@ impl ItemReader {
     }
 
     /// Calls `f` with every item of every path, in order: files, directory
-    /// trees (sorted, recursively), `-` for standard input, rows of `.csv`
+    /// trees (sorted, recursively; a `labels.csv` inside a folder is its
+    /// label index and is skipped), `-` for standard input, rows of `.csv`
     /// files and lines of `.jsonl` files. Every item yields exactly one call;
     /// problems with one item are in its `text`. Returns early only when `f`
     /// fails or a CSV lacks a needed column.
-    pub fn for_each<F: FnMut(Item) -> Result<()>>(&self, paths: &[PathBuf], mut f: F) -> Result<()> {
+    pub fn for_each<F: FnMut(Item) -> Result<()>>(
+        &self,
+        paths: &[PathBuf],
+        mut f: F,
+    ) -> Result<()> {
         for p in paths {
             if p.as_os_str() == "-" {
                 let stdin = std::io::stdin().lock();
@@ -375,28 +419,40 @@ impl ItemReader {
             }
             match std::fs::metadata(p) {
                 Ok(m) if m.is_dir() => self.walk(p, &mut f)?,
-                _ => self.file(p, &mut f)?,
+                _ => self.file(p, true, &mut f)?,
             }
         }
         Ok(())
     }
 
     fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {
-        let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name();
+        let walker = walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name();
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
-                Ok(e) if e.file_type().is_file() => self.file(e.path(), f)?,
+                // A labelled folder's index, not an article.
+                Ok(e)
+                    if e.file_type().is_file()
+                        && e.depth() > 0
+                        && e.file_name() == "labels.csv" => {}
+                Ok(e) if e.file_type().is_file() => self.file(e.path(), false, f)?,
                 Ok(e) => f(Item {
                     id: e.path().display().to_string(),
                     text: Err(format!("{}: not a regular file", e.path().display())),
                 })?,
                 Err(e) => {
-                    let path = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| dir.display().to_string());
+                    let path = e
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| dir.display().to_string());
                     let why = if e.loop_ancestor().is_some() {
                         "symlink loop".to_string()
                     } else {
-                        e.io_error().map(|io| io.to_string()).unwrap_or_else(|| e.to_string())
+                        e.io_error()
+                            .map(|io| io.to_string())
+                            .unwrap_or_else(|| e.to_string())
                     };
                     f(Item {
                         id: path.clone(),
@@ -408,7 +464,14 @@ impl ItemReader {
         Ok(())
     }
 
-    fn file<F: FnMut(Item) -> Result<()>>(&self, path: &Path, f: &mut F) -> Result<()> {
+    /// `explicit`: named on the command line (a CSV lacking a column then
+    /// stops the run; found in a folder, it is one error row).
+    fn file<F: FnMut(Item) -> Result<()>>(
+        &self,
+        path: &Path,
+        explicit: bool,
+        f: &mut F,
+    ) -> Result<()> {
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) => {
@@ -419,7 +482,13 @@ impl ItemReader {
             }
         };
         match extension(path).as_str() {
-            "csv" => self.csv(path, BufReader::new(file), f),
+            "csv" => match self.csv(path, BufReader::new(file), f) {
+                Err(e @ Error::Input { .. }) if !explicit => f(Item {
+                    id: path.display().to_string(),
+                    text: Err(e.to_string()),
+                }),
+                other => other,
+            },
             "jsonl" | "ndjson" => self.lines(path, BufReader::new(file), true, f),
             _ => f(self.whole(path, file)),
         }
@@ -430,15 +499,21 @@ impl ItemReader {
         let mut buf = Vec::new();
         let text = match r.take(self.max_bytes + 1).read_to_end(&mut buf) {
             Err(e) => Err(format!("{id}: {e}")),
-            Ok(_) if buf.len() as u64 > self.max_bytes => {
-                Err(format!("{id}: larger than --max-bytes ({} bytes)", self.max_bytes))
-            }
+            Ok(_) if buf.len() as u64 > self.max_bytes => Err(format!(
+                "{id}: larger than --max-bytes ({} bytes)",
+                self.max_bytes
+            )),
             Ok(_) => self.decode(buf, &id, None),
         };
         Item { id, text }
     }
 
-    fn decode(&self, buf: Vec<u8>, path: &str, line: Option<u64>) -> std::result::Result<String, String> {
+    fn decode(
+        &self,
+        buf: Vec<u8>,
+        path: &str,
+        line: Option<u64>,
+    ) -> std::result::Result<String, String> {
         let at = match line {
             Some(l) => format!("{path}, line {l}"),
             None => path.to_string(),
@@ -446,20 +521,33 @@ impl ItemReader {
         if buf.contains(&0) {
             return Err(format!("{at}: binary data (NUL byte)"));
         }
-        let text = String::from_utf8(buf).map_err(|e| format!("{at}: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()))?;
+        let text = String::from_utf8(buf).map_err(|e| {
+            format!(
+                "{at}: invalid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         if text.trim().is_empty() {
             return Err(format!("{at}: empty text"));
         }
         Ok(text)
     }
 
-    fn lines<R: BufRead, F: FnMut(Item) -> Result<()>>(&self, path: &Path, mut r: R, json: bool, f: &mut F) -> Result<()> {
+    fn lines<R: BufRead, F: FnMut(Item) -> Result<()>>(
+        &self,
+        path: &Path,
+        mut r: R,
+        json: bool,
+        f: &mut F,
+    ) -> Result<()> {
         let name = path.display().to_string();
         let mut buf = Vec::new();
         let mut n = 0u64;
         loop {
             buf.clear();
-            let got = (&mut r).take(self.max_bytes + 2).read_until(b'\n', &mut buf);
+            let got = (&mut r)
+                .take(self.max_bytes + 2)
+                .read_until(b'\n', &mut buf);
             match got {
                 Err(e) => {
                     n += 1;
@@ -486,7 +574,10 @@ impl ItemReader {
                 }
                 f(Item {
                     id: format!("{name}:{n}"),
-                    text: Err(format!("{name}, line {n}: larger than --max-bytes ({} bytes)", self.max_bytes)),
+                    text: Err(format!(
+                        "{name}, line {n}: larger than --max-bytes ({} bytes)",
+                        self.max_bytes
+                    )),
                 })?;
                 continue;
             }
@@ -530,12 +621,20 @@ impl ItemReader {
         let text = match text {
             Some(t) if t.trim().is_empty() => Err(format!("{name}, line {n}: empty text")),
             Some(t) => Ok(t.to_string()),
-            None => Err(format!("{name}, line {n}: no string field `{}`", self.columns.text)),
+            None => Err(format!(
+                "{name}, line {n}: no string field `{}`",
+                self.columns.text
+            )),
         };
         Item { id, text }
     }
 
-    fn csv<R: Read, F: FnMut(Item) -> Result<()>>(&self, path: &Path, r: R, f: &mut F) -> Result<()> {
+    fn csv<R: Read, F: FnMut(Item) -> Result<()>>(
+        &self,
+        path: &Path,
+        r: R,
+        f: &mut F,
+    ) -> Result<()> {
         let name = path.display().to_string();
         let mut rdr = csv_reader(r);
         let headers = match rdr.headers() {
@@ -574,7 +673,10 @@ impl ItemReader {
             };
             let field = rec.get(text_i).unwrap_or(b"");
             let text = if field.len() as u64 > self.max_bytes {
-                Err(format!("{name}, line {line}: larger than --max-bytes ({} bytes)", self.max_bytes))
+                Err(format!(
+                    "{name}, line {line}: larger than --max-bytes ({} bytes)",
+                    self.max_bytes
+                ))
             } else {
                 self.decode(field.to_vec(), &name, Some(line))
             };
@@ -612,7 +714,7 @@ pub enum OutputFormat {
 /// Writes score rows in one of the formats.
 pub enum ScoreWriter<W: Write> {
     /// CSV through the csv crate.
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     /// JSON lines.
     Jsonl(W),
     /// Aligned text.
@@ -626,10 +728,10 @@ impl<W: Write> ScoreWriter<W> {
             OutputFormat::Csv => {
                 let mut csv = csv_writer(w);
                 csv.write_record(["id", "label", "p_satire", "log_odds", "error"])?;
-                ScoreWriter::Csv(csv)
+                ScoreWriter::Csv(Box::new(csv))
             }
             OutputFormat::Table => {
-                writeln!(w, "{:<7} {:>9} {:>9}  {}", "label", "p_satire", "log_odds", "id")?;
+                writeln!(w, "{:<7} {:>9} {:>9}  id", "label", "p_satire", "log_odds")?;
                 ScoreWriter::Table(w)
             }
             OutputFormat::Jsonl => ScoreWriter::Jsonl(w),
@@ -657,7 +759,11 @@ impl<W: Write> ScoreWriter<W> {
                 if row.error.is_empty() {
                     writeln!(out, "{:<7} {:>9} {:>9}  {}", row.label, p, lo, row.id)?;
                 } else {
-                    writeln!(out, "{:<7} {:>9} {:>9}  {}  ERROR: {}", "error", "-", "-", row.id, row.error)?;
+                    writeln!(
+                        out,
+                        "{:<7} {:>9} {:>9}  {}  ERROR: {}",
+                        "error", "-", "-", row.id, row.error
+                    )?;
                 }
             }
         }
@@ -667,7 +773,9 @@ impl<W: Write> ScoreWriter<W> {
     /// Flushes and returns the inner writer.
     pub fn into_inner(self) -> std::io::Result<W> {
         match self {
-            ScoreWriter::Csv(csv) => csv.into_inner().map_err(|e| std::io::Error::other(e.to_string())),
+            ScoreWriter::Csv(csv) => csv
+                .into_inner()
+                .map_err(|e| std::io::Error::other(e.to_string())),
             ScoreWriter::Jsonl(mut w) | ScoreWriter::Table(mut w) => {
                 w.flush()?;
                 Ok(w)

@@ -16,7 +16,7 @@
 //! let mut scorer = Scorer::new(&model);
 //! let s = scorer.score("Area man passionate defender of what he imagines constitution to be");
 //! assert!(s.p_satire > 0.5);
-//! let s = scorer.score("The Federal Reserve held interest rates steady on Wednesday, officials said.");
+//! let s = scorer.score("Elon Musk claims ‘massive cyber-attack’ caused X outages");
 //! assert!(s.p_satire < 0.5);
 //! ```
 #![deny(missing_docs)]

@@ -12,6 +12,19 @@
 //! log-odds of a text is the prior plus the sum of the weights of its
 //! tokens, which touches only the tokens present.
 //!
+//! # Components and router
+//!
+//! A model holds one or more *components*, each a two-class linfa
+//! `MultinomialNb` fitted on one training source (by default, one per
+//! training file: headlines of one outlet pair, full articles, ...) with its
+//! own calibration, over one shared vocabulary. With several components a
+//! *router* decides how much each one speaks for a text: a multinomial
+//! naive-Bayes over components (class `k` = "came from source `k`"), whose
+//! counts are exactly the sums of each component's class counts, so they
+//! are derived, not stored. The probability of satire is the mixture
+//! `sum_k P(k | text) * P(satire | text, k)`, computed in log space. With
+//! one component this is that component's score.
+//!
 //! # Calibration
 //!
 //! Naive-Bayes evidence grows with text length, so its raw probabilities are
@@ -33,7 +46,8 @@
 //! | 8 | FNV-1a 64 of the body, u64 little-endian |
 //!
 //! The body holds the metadata, the vocabulary in column order and, for each
-//! class (`real` then `satire`), linfa's `class_count` and `feature_count`.
+//! component and class (`real` then `satire`), linfa's `class_count` and
+//! `feature_count`.
 //! linfa's `prior` and `feature_log_prob` are recomputed on load with the
 //! same expressions linfa uses, so [`Model::to_linfa`] rebuilds the fitted
 //! linfa model exactly. Writing is deterministic: the same training gives
@@ -179,8 +193,6 @@ pub struct Metadata {
     pub max_features: u64,
     /// Class prior for satire set by the user, replacing the one linfa fits.
     pub prior_satire: Option<f64>,
-    /// The calibration.
-    pub calibration: Calibration,
     /// Training data, per source.
     pub sources: Vec<SourceSummary>,
     /// Files whose texts were kept out of training.
@@ -198,6 +210,24 @@ pub struct ClassCounts {
     pub feature_count: Vec<f64>,
 }
 
+/// One fitted two-class naive-Bayes model and its calibration, as stored.
+///
+/// A component knows only the tokens seen in its own training data: its
+/// linfa model's column `i` is vocabulary column `columns[i]`, and a token
+/// it never saw has weight 0 in it (rather than a weight made of smoothing
+/// alone, which would bias long texts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ComponentCounts {
+    /// Name (the training source).
+    pub name: String,
+    /// Vocabulary columns of this component's linfa columns, ascending.
+    pub columns: Vec<u32>,
+    /// `[real, satire]`.
+    pub classes: [ClassCounts; 2],
+    /// Calibration of this component.
+    pub calibration: Calibration,
+}
+
 /// The body of a model file. Field order is part of the format.
 #[derive(Serialize, Deserialize)]
 pub struct ModelBody {
@@ -205,8 +235,8 @@ pub struct ModelBody {
     pub meta: Metadata,
     /// Tokens in column order.
     pub vocab: Vec<String>,
-    /// `[real, satire]`.
-    pub classes: [ClassCounts; 2],
+    /// Components (at least one).
+    pub components: Vec<ComponentCounts>,
 }
 
 // Mirrors of linfa-bayes 0.8.1's private `MultinomialNb` / `ClassHistogram`
@@ -226,13 +256,19 @@ struct LinfaMultinomialNb {
 }
 
 /// A trained model, ready to score.
+///
+/// Per vocabulary column the model keeps one row of `stride()` weights:
+/// first each component's satire-minus-real log-probability, then (with
+/// more than one component) each component's router log-probability.
 #[derive(Clone, Debug)]
 pub struct Model {
     meta: Metadata,
     vocab: Vocabulary,
-    classes: [ClassCounts; 2],
-    weights: Vec<f64>,
-    prior_log_odds: f64,
+    components: Vec<ComponentCounts>,
+    table: Vec<f64>,
+    stride: usize,
+    prior_log_odds: Vec<f64>,
+    router_log_prior: Vec<f64>,
 }
 
 /// linfa's smoothing, written exactly as linfa-bayes 0.8.1 writes it, so
@@ -243,12 +279,57 @@ fn linfa_feature_log_prob(feature_count: &Array1<f64>, alpha: f64) -> Array1<f64
     smoothed.mapv(|x| x.ln() - count.ln())
 }
 
-fn linfa_priors(classes: &[ClassCounts; 2]) -> [f64; 2] {
+fn linfa_priors(classes: &[ClassCounts]) -> Vec<f64> {
     let total: usize = classes.iter().map(|c| c.class_count).sum();
-    [
-        classes[0].class_count as f64 / total as f64,
-        classes[1].class_count as f64 / total as f64,
-    ]
+    classes
+        .iter()
+        .map(|c| c.class_count as f64 / total as f64)
+        .collect()
+}
+
+fn to_linfa_model(classes: &[ClassCounts], alpha: f64) -> MultinomialNb<f64, usize> {
+    let priors = linfa_priors(classes);
+    let mirror = LinfaMultinomialNb {
+        class_info: classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let fc = Array1::from(c.feature_count.clone());
+                let flp = linfa_feature_log_prob(&fc, alpha);
+                (
+                    i,
+                    LinfaHistogram {
+                        class_count: c.class_count,
+                        prior: priors[i],
+                        feature_count: fc,
+                        feature_log_prob: flp,
+                    },
+                )
+            })
+            .collect(),
+    };
+    let bytes = bincode::serialize(&mirror).expect("serialising plain data to memory cannot fail");
+    bincode::deserialize(&bytes)
+        .expect("the mirror has linfa's exact serde layout (checked by a test)")
+}
+
+/// The router's per-component counts over the whole vocabulary: each
+/// component's two classes summed.
+fn router_counts(components: &[ComponentCounts], ncols: usize) -> Vec<ClassCounts> {
+    components
+        .iter()
+        .map(|c| {
+            let mut feature_count = vec![0.0; ncols];
+            for (i, &j) in c.columns.iter().enumerate() {
+                feature_count[j as usize] =
+                    c.classes[0].feature_count[i] + c.classes[1].feature_count[i];
+            }
+            ClassCounts {
+                class_count: c.classes[0].class_count + c.classes[1].class_count,
+                feature_count,
+            }
+        })
+        .collect()
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -262,40 +343,89 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 impl Model {
     /// Builds a model from its parts, checking that they fit together.
-    pub fn from_parts(meta: Metadata, vocab: Vec<String>, classes: [ClassCounts; 2]) -> Result<Model> {
+    pub fn from_parts(
+        meta: Metadata,
+        vocab: Vec<String>,
+        components: Vec<ComponentCounts>,
+    ) -> Result<Model> {
         let n = vocab.len();
-        for (c, label) in classes.iter().zip(Label::ALL) {
-            if c.feature_count.len() != n {
+        if components.is_empty() {
+            return Err(Error::Data("a model needs at least one component".into()));
+        }
+        for comp in &components {
+            if comp.columns.windows(2).any(|w| w[0] >= w[1])
+                || comp.columns.last().is_some_and(|&c| c as usize >= n)
+            {
                 return Err(Error::Data(format!(
-                    "class {label} has {} feature counts for a vocabulary of {n}",
-                    c.feature_count.len()
+                    "component {}: columns out of order or range",
+                    comp.name
                 )));
             }
-            if c.class_count == 0 {
-                return Err(Error::Data(format!("class {label} has no training documents")));
+            for (c, label) in comp.classes.iter().zip(Label::ALL) {
+                if c.feature_count.len() != comp.columns.len() {
+                    return Err(Error::Data(format!(
+                        "component {}: class {label} has {} feature counts for {} columns",
+                        comp.name,
+                        c.feature_count.len(),
+                        comp.columns.len()
+                    )));
+                }
+                if c.class_count == 0 {
+                    return Err(Error::Data(format!(
+                        "component {}: class {label} has no training documents",
+                        comp.name
+                    )));
+                }
             }
         }
         if !(meta.alpha > 0.0 && meta.alpha.is_finite()) {
-            return Err(Error::Data(format!("alpha must be positive, got {}", meta.alpha)));
+            return Err(Error::Data(format!(
+                "alpha must be positive, got {}",
+                meta.alpha
+            )));
         }
-        let flp: Vec<Array1<f64>> = classes
-            .iter()
-            .map(|c| linfa_feature_log_prob(&Array1::from(c.feature_count.clone()), meta.alpha))
-            .collect();
-        let weights: Vec<f64> = flp[1].iter().zip(flp[0].iter()).map(|(s, r)| s - r).collect();
-        let prior_log_odds = match meta.prior_satire {
-            Some(p) => (p / (1.0 - p)).ln(),
-            None => {
-                let pr = linfa_priors(&classes);
-                pr[1].ln() - pr[0].ln()
+        let k = components.len();
+        let routed = k > 1;
+        let stride = if routed { 2 * k } else { 1 };
+        let mut table = vec![0.0f64; n * stride];
+        let mut prior_log_odds = Vec::with_capacity(k);
+        for (ci, comp) in components.iter().enumerate() {
+            let flp: Vec<Array1<f64>> = comp
+                .classes
+                .iter()
+                .map(|c| linfa_feature_log_prob(&Array1::from(c.feature_count.clone()), meta.alpha))
+                .collect();
+            for (i, &j) in comp.columns.iter().enumerate() {
+                table[j as usize * stride + ci] = flp[1][i] - flp[0][i];
             }
-        };
+            prior_log_odds.push(match meta.prior_satire {
+                Some(p) => (p / (1.0 - p)).ln(),
+                None => {
+                    let pr = linfa_priors(&comp.classes);
+                    pr[1].ln() - pr[0].ln()
+                }
+            });
+        }
+        let mut router_log_prior = Vec::new();
+        if routed {
+            let router = router_counts(&components, n);
+            for (ci, c) in router.iter().enumerate() {
+                let flp =
+                    linfa_feature_log_prob(&Array1::from(c.feature_count.clone()), meta.alpha);
+                for j in 0..n {
+                    table[j * stride + k + ci] = flp[j];
+                }
+            }
+            router_log_prior = linfa_priors(&router).iter().map(|p| p.ln()).collect();
+        }
         Ok(Model {
             meta,
             vocab: Vocabulary::new(vocab),
-            classes,
-            weights,
+            components,
+            table,
+            stride,
             prior_log_odds,
+            router_log_prior,
         })
     }
 
@@ -315,9 +445,9 @@ impl Model {
         &self.vocab
     }
 
-    /// Per-class counts, `[real, satire]`.
-    pub fn classes(&self) -> &[ClassCounts; 2] {
-        &self.classes
+    /// The components.
+    pub fn components(&self) -> &[ComponentCounts] {
+        &self.components
     }
 
     /// A tokenizer with the model's settings.
@@ -331,56 +461,70 @@ impl Model {
         self.vocab.get(token)
     }
 
-    /// Weight (satire minus real log-probability) of column `col`.
+    /// Weights per column: `components().len()` satire-minus-real
+    /// log-probabilities, then as many router log-probabilities when there
+    /// is more than one component.
     #[inline]
-    pub fn weight(&self, col: u32) -> f64 {
-        self.weights[col as usize]
+    pub fn row(&self, col: u32) -> &[f64] {
+        let i = col as usize * self.stride;
+        &self.table[i..i + self.stride]
     }
 
-    /// Raw naive-Bayes prior log-odds of satire.
-    pub fn prior_log_odds(&self) -> f64 {
-        self.prior_log_odds
+    /// Weight (satire minus real log-probability) of column `col` in
+    /// component `k`.
+    #[inline]
+    pub fn weight(&self, k: usize, col: u32) -> f64 {
+        self.table[col as usize * self.stride + k]
     }
 
-    /// The calibration in force.
-    pub fn calibration(&self) -> &Calibration {
-        &self.meta.calibration
+    /// How often vocabulary column `col` was seen in component `k`'s
+    /// training data, both classes together.
+    pub fn count(&self, k: usize, col: u32) -> f64 {
+        let c = &self.components[k];
+        match c.columns.binary_search(&col) {
+            Ok(i) => c.classes[0].feature_count[i] + c.classes[1].feature_count[i],
+            Err(_) => 0.0,
+        }
     }
 
-    /// Rebuilds the fitted linfa model: equal (`==`) to what linfa's fit
-    /// returned for the same data.
-    pub fn to_linfa(&self) -> MultinomialNb<f64, usize> {
-        let priors = linfa_priors(&self.classes);
-        let mirror = LinfaMultinomialNb {
-            class_info: self
-                .classes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let fc = Array1::from(c.feature_count.clone());
-                    let flp = linfa_feature_log_prob(&fc, self.meta.alpha);
-                    (
-                        i,
-                        LinfaHistogram {
-                            class_count: c.class_count,
-                            prior: priors[i],
-                            feature_count: fc,
-                            feature_log_prob: flp,
-                        },
-                    )
-                })
-                .collect(),
-        };
-        let bytes = bincode::serialize(&mirror).expect("serialising plain data to memory cannot fail");
-        bincode::deserialize(&bytes).expect("the mirror has linfa's exact serde layout (checked by a test)")
+    /// Raw naive-Bayes prior log-odds of satire of component `k`.
+    pub fn prior_log_odds(&self, k: usize) -> f64 {
+        self.prior_log_odds[k]
     }
 
-    /// Reads linfa's per-class counts out of a fitted model (targets must
-    /// be `0` = real and `1` = satire).
+    /// Router log-priors (empty with one component).
+    pub fn router_log_prior(&self) -> &[f64] {
+        &self.router_log_prior
+    }
+
+    /// The calibration of component `k`.
+    pub fn calibration(&self, k: usize) -> &Calibration {
+        &self.components[k].calibration
+    }
+
+    /// Rebuilds component `k`'s fitted linfa model (over the component's
+    /// own columns, [`ComponentCounts::columns`]): equal (`==`) to what
+    /// linfa's fit returned for the same data.
+    pub fn to_linfa(&self, k: usize) -> MultinomialNb<f64, usize> {
+        to_linfa_model(&self.components[k].classes, self.meta.alpha)
+    }
+
+    /// The router as a linfa model (targets: component index): equal to
+    /// linfa's fit on all training rows with those targets.
+    pub fn router_to_linfa(&self) -> MultinomialNb<f64, usize> {
+        to_linfa_model(
+            &router_counts(&self.components, self.vocab.len()),
+            self.meta.alpha,
+        )
+    }
+
+    /// Reads linfa's per-class counts out of a fitted two-class model
+    /// (targets `0` = real and `1` = satire).
     pub fn counts_from_linfa(nb: &MultinomialNb<f64, usize>) -> Result<[ClassCounts; 2]> {
-        let bytes = bincode::serialize(nb).map_err(|e| Error::Data(format!("cannot read linfa model: {e}")))?;
-        let mirror: LinfaMultinomialNb =
-            bincode::deserialize(&bytes).map_err(|e| Error::Data(format!("cannot read linfa model: {e}")))?;
+        let bytes = bincode::serialize(nb)
+            .map_err(|e| Error::Data(format!("cannot read linfa model: {e}")))?;
+        let mirror: LinfaMultinomialNb = bincode::deserialize(&bytes)
+            .map_err(|e| Error::Data(format!("cannot read linfa model: {e}")))?;
         let mut out: [Option<ClassCounts>; 2] = [None, None];
         for (class, h) in mirror.class_info {
             let slot = out
@@ -403,7 +547,7 @@ impl Model {
         let body = ModelBody {
             meta: self.meta.clone(),
             vocab: self.vocab.tokens().to_vec(),
-            classes: self.classes.clone(),
+            components: self.components.clone(),
         };
         let body = bincode::serialize(&body).expect("serialising plain data to memory cannot fail");
         let mut out = Vec::with_capacity(body.len() + 40);
@@ -422,6 +566,9 @@ impl Model {
             message,
         };
         let retrain = "retrain it with `satire train` (see models/README.md)";
+        if bytes.is_empty() {
+            return Err(err(format!("empty model file: {retrain}")));
+        }
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(err("not a satire model file (bad magic bytes)".into()));
         }
@@ -447,7 +594,8 @@ impl Model {
             .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
             .ok_or_else(|| err(format!("truncated model file: {retrain}")))?;
         let rest = &rest[8..];
-        let len = usize::try_from(len).map_err(|_| err("corrupt model file (body length)".into()))?;
+        let len =
+            usize::try_from(len).map_err(|_| err("corrupt model file (body length)".into()))?;
         if rest.len() != len.saturating_add(8) {
             return Err(err(format!(
                 "truncated or padded model file: body of {} bytes announced, {} present: {retrain}",
@@ -458,10 +606,14 @@ impl Model {
         let (body, sum) = rest.split_at(len);
         let sum = u64::from_le_bytes(sum.try_into().unwrap_or([0; 8]));
         if fnv1a64(body) != sum {
-            return Err(err(format!("corrupt model file (checksum mismatch): {retrain}")));
+            return Err(err(format!(
+                "corrupt model file (checksum mismatch): {retrain}"
+            )));
         }
-        let body: ModelBody = bincode::deserialize(body).map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
-        Model::from_parts(body.meta, body.vocab, body.classes).map_err(|e| err(format!("inconsistent model file ({e})")))
+        let body: ModelBody = bincode::deserialize(body)
+            .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
+        Model::from_parts(body.meta, body.vocab, body.components)
+            .map_err(|e| err(format!("inconsistent model file ({e})")))
     }
 
     /// Reads a model file.
@@ -497,7 +649,6 @@ mod tests {
             min_df: 1,
             max_features: 10,
             prior_satire: None,
-            calibration: Calibration::identity(0.0),
             sources: vec![],
             excluded: vec![],
             heldout: vec![],
@@ -512,7 +663,18 @@ mod tests {
                 feature_count: vec![0.0, 1.0, 4.0],
             },
         ];
-        Model::from_parts(meta, vec!["said".into(), "the".into(), "area".into()], classes).unwrap()
+        let comp = ComponentCounts {
+            name: "t".into(),
+            columns: vec![0, 1, 2],
+            classes,
+            calibration: Calibration::identity(0.0),
+        };
+        Model::from_parts(
+            meta,
+            vec!["said".into(), "the".into(), "area".into()],
+            vec![comp],
+        )
+        .unwrap()
     }
 
     #[test]
@@ -520,8 +682,8 @@ mod tests {
         let m = tiny();
         // real: (5+1, 1+1, 0+1) / 9; satire: (1, 2, 5) / 8
         let w_area = (5.0f64 / 8.0).ln() - (1.0f64 / 9.0).ln();
-        assert!((m.weight(m.column("area").unwrap()) - w_area).abs() < 1e-15);
-        assert!((m.prior_log_odds() - (0.25f64 / 0.75).ln()).abs() < 1e-15);
+        assert!((m.weight(0, m.column("area").unwrap()) - w_area).abs() < 1e-15);
+        assert!((m.prior_log_odds(0) - (0.25f64 / 0.75).ln()).abs() < 1e-15);
     }
 
     #[test]
@@ -530,13 +692,17 @@ mod tests {
         let bytes = m.to_bytes();
         let back = Model::from_bytes(&bytes, Path::new("t")).unwrap();
         assert_eq!(back.to_bytes(), bytes);
-        assert_eq!(back.classes(), m.classes());
+        assert_eq!(back.components(), m.components());
     }
 
     #[test]
     fn damaged_files_are_refused_with_reason() {
         let bytes = tiny().to_bytes();
-        let msg = |b: &[u8]| Model::from_bytes(b, Path::new("m.satmodel")).unwrap_err().to_string();
+        let msg = |b: &[u8]| {
+            Model::from_bytes(b, Path::new("m.satmodel"))
+                .unwrap_err()
+                .to_string()
+        };
         assert!(msg(b"hello").contains("not a satire model"));
         assert!(msg(&bytes[..bytes.len() - 3]).contains("truncated"));
         let mut flipped = bytes.clone();
@@ -546,7 +712,10 @@ mod tests {
         let mut v2 = bytes.clone();
         v2[MAGIC.len()] = 2;
         let m = msg(&v2);
-        assert!(m.contains("version 2") && m.contains("upgrade satire"), "{m}");
+        assert!(
+            m.contains("version 2") && m.contains("upgrade satire"),
+            "{m}"
+        );
         assert!(msg(&bytes[..MAGIC.len() + 2]).contains("truncated"));
     }
 }

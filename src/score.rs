@@ -10,18 +10,50 @@ use crate::tokenize::{TokenBuffers, Tokenizer};
 /// The score of one text.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Score {
-    /// Sum of the weights of the text's known tokens (counted with repeats).
-    pub evidence: f64,
-    /// Tokens found in the vocabulary.
+    /// Tokens found in the vocabulary (counted with repeats).
     pub known_tokens: u64,
     /// All tokens.
     pub tokens: u64,
-    /// Raw naive-Bayes log-odds of satire: the linfa model's posterior.
+    /// Raw naive-Bayes log-odds of satire: with one component, exactly the
+    /// linfa model's posterior; with several, their router-weighted mixture.
     pub raw_log_odds: f64,
     /// Calibrated log-odds of satire.
     pub log_odds: f64,
-    /// Calibrated probability of satire.
+    /// Calibrated probability of satire (or raw, from a raw scorer).
     pub p_satire: f64,
+    /// The component the router trusts most for this text.
+    pub component: usize,
+    /// The router's probability for that component (1 with one component).
+    pub component_p: f64,
+}
+
+/// `ln(1 + e^x)` without overflow.
+#[inline]
+fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// `ln(sigmoid(x))` without overflow.
+#[inline]
+pub fn log_sigmoid(x: f64) -> f64 {
+    -softplus(-x)
+}
+
+/// `ln(sum(exp(v)))` without overflow.
+fn log_sum_exp(v: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = v.clone().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + v.map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+/// Log-odds of the mixture `sum_k g_k sigmoid(lo_k)` given log gate
+/// weights `lg` (normalised) and per-component log-odds `lo`.
+fn mixture_log_odds(lg: &[f64], lo: &[f64]) -> f64 {
+    let pos = log_sum_exp(lg.iter().zip(lo).map(|(g, l)| g + log_sigmoid(*l)));
+    let neg = log_sum_exp(lg.iter().zip(lo).map(|(g, l)| g + log_sigmoid(-*l)));
+    pos - neg
 }
 
 /// Numerically safe logistic function.
@@ -72,6 +104,8 @@ pub struct Scorer<'m> {
     tokenizer: Tokenizer,
     bufs: TokenBuffers,
     calibrated: bool,
+    sums: Vec<f64>,
+    scratch: Vec<f64>,
 }
 
 impl<'m> Scorer<'m> {
@@ -82,6 +116,8 @@ impl<'m> Scorer<'m> {
             tokenizer: model.tokenizer(),
             bufs: TokenBuffers::default(),
             calibrated: true,
+            sums: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -100,28 +136,65 @@ impl<'m> Scorer<'m> {
     /// Scores one text.
     pub fn score(&mut self, text: &str) -> Score {
         let model = self.model;
-        let (mut evidence, mut known, mut tokens) = (0.0f64, 0u64, 0u64);
+        let k = model.components().len();
+        let stride = if k > 1 { 2 * k } else { 1 };
+        self.sums.clear();
+        self.sums.resize(stride, 0.0);
+        let sums = &mut self.sums;
+        let (mut known, mut tokens) = (0u64, 0u64);
         self.tokenizer.for_each_token(text, &mut self.bufs, |t| {
             tokens += 1;
             if let Some(col) = model.column(t) {
-                evidence += model.weight(col);
+                for (s, w) in sums.iter_mut().zip(model.row(col)) {
+                    *s += w;
+                }
                 known += 1;
             }
         });
-        let raw_log_odds = model.prior_log_odds() + evidence;
-        let log_odds = if self.calibrated {
-            let cal = model.calibration();
-            cal.scale(known) * evidence + cal.intercept
+        let (ev, route) = self.sums.split_at(k);
+        let raw = |c: usize| model.prior_log_odds(c) + ev[c];
+        let cal = |c: usize| {
+            let cal = model.calibration(c);
+            cal.scale(known) * ev[c] + cal.intercept
+        };
+        let (raw_log_odds, log_odds, component, component_p) = if k == 1 {
+            (raw(0), cal(0), 0, 1.0)
+        } else {
+            // Router posterior over components, normalised in log space.
+            let lg = &mut self.scratch;
+            lg.clear();
+            lg.extend(
+                model
+                    .router_log_prior()
+                    .iter()
+                    .zip(route)
+                    .map(|(p, s)| p + s),
+            );
+            let z = log_sum_exp(lg.iter().copied());
+            lg.iter_mut().for_each(|g| *g -= z);
+            let best = (0..k).fold(0, |b, c| if lg[c] > lg[b] { c } else { b });
+            let raws: Vec<f64> = (0..k).map(raw).collect();
+            let cals: Vec<f64> = (0..k).map(cal).collect();
+            (
+                mixture_log_odds(lg, &raws),
+                mixture_log_odds(lg, &cals),
+                best,
+                lg[best].exp(),
+            )
+        };
+        let chosen = if self.calibrated {
+            log_odds
         } else {
             raw_log_odds
         };
         Score {
-            evidence,
             known_tokens: known,
             tokens,
             raw_log_odds,
-            log_odds,
-            p_satire: sigmoid(log_odds),
+            log_odds: chosen,
+            p_satire: sigmoid(chosen),
+            component,
+            component_p,
         }
     }
 }
@@ -138,6 +211,15 @@ mod tests {
         }
         assert_eq!(sigmoid(0.0), 0.5);
         assert!((sigmoid(2.0) + sigmoid(-2.0) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn mixture_of_one_is_the_component_and_extremes_stay_finite() {
+        assert!((mixture_log_odds(&[0.0], &[3.25]) - 3.25).abs() < 1e-12);
+        assert!((mixture_log_odds(&[0.5f64.ln(), 0.5f64.ln()], &[2.0, -2.0])).abs() < 1e-12);
+        let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], &[1e6, -1e6]);
+        assert!((lo - 1e6).abs() < 1e-6, "{lo}");
+        assert!(log_sigmoid(-1e6).is_finite() && log_sigmoid(1e6) == 0.0);
     }
 
     #[test]

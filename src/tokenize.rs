@@ -7,11 +7,11 @@
 //!
 //! | setting | default | effect |
 //! |---|---|---|
-//! | `lowercase` | `true` | full Unicode lower-casing (`Ünïcode` -> `ünïcode`) |
+//! | `lowercase` | `false` | full Unicode lower-casing (`Ünïcode` -> `ünïcode`); off by default because case carries tone (Onion headlines are in Title Case) |
 //! | `number_shapes` | `true` | every decimal digit becomes `0` (`39,021` -> `00,000`, `2016` -> `0000`) |
 //! | `bigrams` | `true` | each pair of adjacent words also yields `"left right"` |
 //! | `cues` | `true` | quote marks, `!` and `?` yield the cue tokens [`CUE_QUOTE`], [`CUE_EXCLAIM`], [`CUE_QUESTION`] |
-//! | `case_cues` | `false` | a Title-case word yields [`CUE_TITLE`], an all-caps word [`CUE_CAPS`] |
+//! | `case_cues` | `true` | a Title-case word yields [`CUE_TITLE`], an all-caps word [`CUE_CAPS`] |
 //!
 //! Curly apostrophes (`’`, `‘`, `ʼ`) always fold to `'`, so `Musk’s` and
 //! `Musk's` are one token. Cue tokens contain `<` and `>`, which no word
@@ -26,7 +26,7 @@
 //! let tok = Tokenizer::new(TokenizerConfig::default());
 //! let mut tokens = Vec::new();
 //! tok.for_each_token("Musk’s 39,021 users!", &mut Default::default(), |t| tokens.push(t.to_string()));
-//! assert_eq!(tokens, ["musk's", "00,000", "musk's 00,000", "users", "00,000 users", "<!>"]);
+//! assert_eq!(tokens, ["<title>", "Musk's", "00,000", "Musk's 00,000", "users", "00,000 users", "<!>"]);
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -61,11 +61,11 @@ pub struct TokenizerConfig {
 impl Default for TokenizerConfig {
     fn default() -> Self {
         TokenizerConfig {
-            lowercase: true,
+            lowercase: false,
             number_shapes: true,
             bigrams: true,
             cues: true,
-            case_cues: false,
+            case_cues: true,
         }
     }
 }
@@ -223,7 +223,10 @@ mod tests {
             number_shapes: true,
             ..words_only()
         };
-        assert_eq!(toks(cfg, "39,021 users in 2016 at 5.45am"), ["00,000", "users", "in", "0000", "at", "0.00am"]);
+        assert_eq!(
+            toks(cfg, "39,021 users in 2016 at 5.45am"),
+            ["00,000", "users", "in", "0000", "at", "0.00am"]
+        );
     }
 
     #[test]
@@ -244,7 +247,10 @@ mod tests {
             bigrams: true,
             ..words_only()
         };
-        assert_eq!(toks(cfg, "Bond villain, or"), ["bond", "villain", "bond villain", "or", "villain or"]);
+        assert_eq!(
+            toks(cfg, "Bond villain, or"),
+            ["bond", "villain", "bond villain", "or", "villain or"]
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!    occurs in a held-out file is dropped and counted.
 //! 2. The vocabulary keeps tokens found in at least `min_df` documents, the
 //!    `max_features` most frequent by document count (ties by token).
-//! 3. `linfa_bayes::MultinomialNb` is fitted with `fit_with` over chunks of
+//! 3. Each training source (each input path) becomes one component of the
+//!    model (see [`crate::model`]); with `one_component` they are pooled.
+//!    Each component's `linfa_bayes::MultinomialNb` is fitted with `fit_with` over chunks of
 //!    dense rows sized to a memory budget, so memory stays bounded however
 //!    large the corpus. linfa-bayes 0.8.1 `dbg!`s the whole model at every
 //!    chunk; on Unix that output is sent to `/dev/null` for the duration.
@@ -23,8 +25,9 @@
 //! | `max_features` | 200,000 | vocabulary cap | >= 1 |
 //! | `chunk_mb` | 128 | dense chunk budget for linfa | >= 1 |
 //! | `prior_satire` | fitted | class prior of satire | (0, 1) |
-//! | `calibrate` | true | fit the calibration | |
+//! | `calibrate` | true | fit the calibration (a component with fewer examples of a class than `folds` keeps the raw posterior) | |
 //! | `folds` | 5 | folds for the calibration | >= 2 |
+//! | `one_component` | false | pool all sources into one component | |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
 use std::path::{Path, PathBuf};
@@ -37,7 +40,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::error::{Error, Result};
 use crate::eval::{evaluate, stratified_folds};
 use crate::io::{read_labelled, Columns, Example};
-use crate::model::{Calibration, ClassCounts, HeldOutFigures, Label, Metadata, Model, SourceSummary};
+use crate::model::{
+    Calibration, ClassCounts, ComponentCounts, HeldOutFigures, Label, Metadata, Model,
+    SourceSummary,
+};
 use crate::score::Scorer;
 use crate::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
 
@@ -61,6 +67,8 @@ pub struct TrainParams {
     pub calibrate: bool,
     /// Calibration folds.
     pub folds: usize,
+    /// Pool every source into one component.
+    pub one_component: bool,
 }
 
 impl Default for TrainParams {
@@ -74,6 +82,7 @@ impl Default for TrainParams {
             prior_satire: None,
             calibrate: true,
             folds: 5,
+            one_component: false,
         }
     }
 }
@@ -86,7 +95,10 @@ impl TrainParams {
     /// Validates every parameter.
     pub fn check(self) -> Result<ValidTrainParams> {
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {
-            return Err(Error::Param(format!("alpha must be positive and finite, got {}", self.alpha)));
+            return Err(Error::Param(format!(
+                "alpha must be positive and finite, got {}",
+                self.alpha
+            )));
         }
         if self.min_df == 0 {
             return Err(Error::Param("min-df must be at least 1".into()));
@@ -99,7 +111,9 @@ impl TrainParams {
         }
         if let Some(p) = self.prior_satire {
             if !(p > 0.0 && p < 1.0) {
-                return Err(Error::Param(format!("prior-satire must be strictly between 0 and 1, got {p}")));
+                return Err(Error::Param(format!(
+                    "prior-satire must be strictly between 0 and 1, got {p}"
+                )));
             }
         }
         if self.folds < 2 {
@@ -125,6 +139,21 @@ pub struct TrainingSet {
     pub sources: Vec<SourceSummary>,
     /// Held-out files whose texts were kept out.
     pub excluded: Vec<String>,
+    /// For each example, the index of its source in `sources`.
+    pub source_of: Vec<usize>,
+}
+
+impl TrainingSet {
+    /// The examples for which `keep(i)` holds, with their sources.
+    pub fn subset(&self, keep: impl Fn(usize) -> bool) -> TrainingSet {
+        let idx: Vec<usize> = (0..self.examples.len()).filter(|&i| keep(i)).collect();
+        TrainingSet {
+            examples: idx.iter().map(|&i| self.examples[i].clone()).collect(),
+            source_of: idx.iter().map(|&i| self.source_of[i]).collect(),
+            sources: self.sources.clone(),
+            excluded: self.excluded.clone(),
+        }
+    }
 }
 
 /// The folded form used to find the same text in two files.
@@ -132,7 +161,11 @@ pub fn overlap_key(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars().flat_map(char::to_lowercase) {
-        let c = if matches!(c, '\u{2019}' | '\u{2018}') { '\'' } else { c };
+        let c = if matches!(c, '\u{2019}' | '\u{2018}') {
+            '\''
+        } else {
+            c
+        };
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
@@ -178,6 +211,7 @@ pub fn load(paths: &[PathBuf], heldout: &[PathBuf], cols: &Columns) -> Result<Tr
                 Label::Real => summary.real += 1,
             }
             set.examples.push(ex);
+            set.source_of.push(set.sources.len());
         }
         if summary.rows == 0 {
             return Err(Error::input(p, None, "no rows: an empty training file"));
@@ -189,13 +223,25 @@ pub fn load(paths: &[PathBuf], heldout: &[PathBuf], cols: &Columns) -> Result<Tr
 }
 
 fn check_classes(examples: &[Example], sources: &[SourceSummary]) -> Result<()> {
-    let names = || sources.iter().map(|s| s.path.as_str()).collect::<Vec<_>>().join(", ");
+    let names = || {
+        sources
+            .iter()
+            .map(|s| s.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if examples.is_empty() {
-        return Err(Error::Data(format!("no training texts left in {}", names())));
+        return Err(Error::Data(format!(
+            "no training texts left in {}",
+            names()
+        )));
     }
     for label in Label::ALL {
         if !examples.iter().any(|e| e.label == label) {
-            return Err(Error::Data(format!("no `{label}` rows in {}: training needs both classes", names())));
+            return Err(Error::Data(format!(
+                "no `{label}` rows in {}: training needs both classes",
+                names()
+            )));
         }
     }
     Ok(())
@@ -285,23 +331,32 @@ impl Drop for QuietStderr {
 
 /// Fits linfa's MultinomialNb over chunks of at most `chunk_mb` MiB of
 /// dense rows. Equal to one `fit` on all rows.
-fn fit_linfa(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f64, chunk_mb: usize) -> Result<MultinomialNb<f64, usize>> {
+fn fit_linfa(
+    rows: &[&SparseRow],
+    targets: &[usize],
+    ncols: usize,
+    alpha: f64,
+    chunk_mb: usize,
+) -> Result<MultinomialNb<f64, usize>> {
     let params = MultinomialNb::<f64, usize>::params().alpha(alpha).check()?;
     let rows_per_chunk = ((chunk_mb << 20) / (8 * ncols.max(1))).max(1);
     let mut model: Option<MultinomialNb<f64, usize>> = None;
     let mut x = Array2::<f64>::zeros((0, ncols));
-    for (chunk_rows, chunk_labels) in rows.chunks(rows_per_chunk).zip(labels.chunks(rows_per_chunk)) {
+    for (chunk_rows, chunk_targets) in rows
+        .chunks(rows_per_chunk)
+        .zip(targets.chunks(rows_per_chunk))
+    {
         if x.nrows() != chunk_rows.len() {
             x = Array2::zeros((chunk_rows.len(), ncols));
         } else {
             x.fill(0.0);
         }
         for (i, row) in chunk_rows.iter().enumerate() {
-            for &(c, n) in row {
+            for &(c, n) in row.iter() {
                 x[[i, c as usize]] = n;
             }
         }
-        let y: Array1<usize> = chunk_labels.iter().map(|l| l.index()).collect();
+        let y: Array1<usize> = chunk_targets.iter().copied().collect();
         let ds = DatasetBase::new(x.view(), y);
         let _quiet = QuietStderr::new();
         model = Some(params.fit_with(model, &ds)?);
@@ -344,7 +399,11 @@ fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
         .map(|(&xi, &yi)| {
             let z = a * xi + b;
             // log(1 + e^z) - y z, computed stably
-            let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+            let softplus = if z > 0.0 {
+                z + (-z).exp().ln_1p()
+            } else {
+                z.exp().ln_1p()
+            };
             softplus - yi * z
         })
         .sum::<f64>()
@@ -355,13 +414,19 @@ fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
 /// Length exponents tried for the calibration.
 const GAMMAS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0];
 
-fn fit_calibration(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f64, folds: usize) -> Calibration {
+fn fit_calibration(
+    rows: &[&SparseRow],
+    labels: &[Label],
+    ncols: usize,
+    alpha: f64,
+    folds: usize,
+) -> Calibration {
     let fold_of = stratified_folds(labels, folds);
     // Per fold and class, summed counts; the training part of fold f is the
     // total minus fold f.
     let mut sums = vec![[vec![0.0f64; ncols], vec![0.0f64; ncols]]; folds];
     for ((row, label), &f) in rows.iter().zip(labels).zip(&fold_of) {
-        for &(c, n) in row {
+        for &(c, n) in row.iter() {
             sums[f][label.index()][c as usize] += n;
         }
     }
@@ -378,7 +443,11 @@ fn fit_calibration(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f6
     for (f, fold_sums) in sums.iter().enumerate() {
         let flp: Vec<Vec<f64>> = (0..2)
             .map(|k| {
-                let counts: Vec<f64> = total[k].iter().zip(&fold_sums[k]).map(|(t, s)| t - s + alpha).collect();
+                let counts: Vec<f64> = total[k]
+                    .iter()
+                    .zip(&fold_sums[k])
+                    .map(|(t, s)| t - s + alpha)
+                    .collect();
                 let z = counts.iter().sum::<f64>().ln();
                 counts.iter().map(|c| c.ln() - z).collect()
             })
@@ -387,22 +456,37 @@ fn fit_calibration(rows: &[SparseRow], labels: &[Label], ncols: usize, alpha: f6
             if fold_of[i] != f {
                 continue;
             }
-            for &(c, n) in row {
+            for &(c, n) in row.iter() {
                 evidence[i] += n * (flp[1][c as usize] - flp[0][c as usize]);
                 known[i] += n;
             }
         }
     }
-    let y: Vec<f64> = labels.iter().map(|l| if *l == Label::Satire { 1.0 } else { 0.0 }).collect();
+    let y: Vec<f64> = labels
+        .iter()
+        .map(|l| if *l == Label::Satire { 1.0 } else { 0.0 })
+        .collect();
     let mut best: Option<(f64, Calibration)> = None;
     for gamma in GAMMAS {
-        let x: Vec<f64> = evidence.iter().zip(&known).map(|(e, n)| e / n.max(1.0).powf(gamma)).collect();
+        let x: Vec<f64> = evidence
+            .iter()
+            .zip(&known)
+            .map(|(e, n)| e / n.max(1.0).powf(gamma))
+            .collect();
         let (slope, intercept, loss) = fit_logistic(&x, &y);
         if best.as_ref().is_none_or(|(l, _)| loss < *l) {
-            best = Some((loss, Calibration { gamma, slope, intercept }));
+            best = Some((
+                loss,
+                Calibration {
+                    gamma,
+                    slope,
+                    intercept,
+                },
+            ));
         }
     }
-    best.map(|(_, c)| c).unwrap_or_else(|| Calibration::identity(0.0))
+    best.map(|(_, c)| c)
+        .unwrap_or_else(|| Calibration::identity(0.0))
 }
 
 /// Trains a model on `set`.
@@ -430,22 +514,101 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
     let vocab = crate::vocab::Vocabulary::new(vocab_tokens.clone());
     let rows = sparse_rows(&docs, &vocab);
     drop(docs);
-    let labels: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
-    let nb = fit_linfa(&rows, &labels, vocab.len(), p.alpha, p.chunk_mb)?;
-    let classes: [ClassCounts; 2] = Model::counts_from_linfa(&nb)?;
-    let mut calibration = if p.calibrate {
-        fit_calibration(&rows, &labels, vocab.len(), p.alpha, p.folds)
+    if set.source_of.len() != set.examples.len() {
+        return Err(Error::Data(
+            "internal: every training example needs a source".into(),
+        ));
+    }
+    let groups: Vec<(String, Vec<usize>)> = if p.one_component {
+        let name = set
+            .sources
+            .iter()
+            .map(|s| s.path.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        vec![(name, (0..set.examples.len()).collect())]
     } else {
-        let total = (classes[0].class_count + classes[1].class_count) as f64;
-        let fitted = (classes[1].class_count as f64 / total).ln() - (classes[0].class_count as f64 / total).ln();
-        Calibration::identity(fitted)
+        let n_sources = set.source_of.iter().max().map_or(0, |m| m + 1);
+        (0..n_sources)
+            .map(|si| {
+                let name = set
+                    .sources
+                    .get(si)
+                    .map_or_else(|| format!("source {si}"), |s| s.path.clone());
+                (
+                    name,
+                    (0..set.examples.len())
+                        .filter(|&i| set.source_of[i] == si)
+                        .collect(),
+                )
+            })
+            .filter(|(_, idx): &(String, Vec<usize>)| !idx.is_empty())
+            .collect()
     };
-    if let Some(prior) = p.prior_satire {
-        // Prior shift: the calibrated odds assume the training balance;
-        // move them to the balance the user asked for.
+    let mut components = Vec::with_capacity(groups.len());
+    for (name, idx) in groups {
+        // The component's own columns: vocabulary tokens seen in its rows,
+        // renumbered densely for linfa.
+        let mut local: Vec<Option<u32>> = vec![None; vocab.len()];
+        for &i in &idx {
+            for &(c, _) in &rows[i] {
+                local[c as usize] = Some(0);
+            }
+        }
+        let mut columns = Vec::new();
+        for (j, slot) in local.iter_mut().enumerate() {
+            if slot.is_some() {
+                *slot = Some(columns.len() as u32);
+                columns.push(j as u32);
+            }
+        }
+        let local_rows: Vec<SparseRow> = idx
+            .iter()
+            .map(|&i| {
+                rows[i]
+                    .iter()
+                    .filter_map(|&(c, n)| local[c as usize].map(|l| (l, n)))
+                    .collect()
+            })
+            .collect();
+        let g_rows: Vec<&SparseRow> = local_rows.iter().collect();
+        let g_labels: Vec<Label> = idx.iter().map(|&i| set.examples[i].label).collect();
+        for label in Label::ALL {
+            if !g_labels.contains(&label) {
+                return Err(Error::Data(format!(
+                    "{name}: no `{label}` rows; each training source becomes a component and needs both classes (or pass --one-component to pool the sources)"
+                )));
+            }
+        }
+        let targets: Vec<usize> = g_labels.iter().map(|l| l.index()).collect();
+        let nb = fit_linfa(&g_rows, &targets, columns.len(), p.alpha, p.chunk_mb)?;
+        let classes: [ClassCounts; 2] = Model::counts_from_linfa(&nb)?;
         let total = (classes[0].class_count + classes[1].class_count) as f64;
-        let fitted = (classes[1].class_count as f64 / total).ln() - (classes[0].class_count as f64 / total).ln();
-        calibration.intercept += (prior / (1.0 - prior)).ln() - fitted;
+        let fitted = (classes[1].class_count as f64 / total).ln()
+            - (classes[0].class_count as f64 / total).ln();
+        // Out-of-fold calibration needs every fold to hold out examples of
+        // both classes; with fewer examples than folds it would be noise.
+        let smallest = Label::ALL
+            .iter()
+            .map(|l| g_labels.iter().filter(|x| *x == l).count())
+            .min()
+            .unwrap_or(0);
+        let mut calibration = if p.calibrate && smallest >= p.folds {
+            fit_calibration(&g_rows, &g_labels, columns.len(), p.alpha, p.folds)
+        } else {
+            Calibration::identity(fitted)
+        };
+        if let Some(prior) = p.prior_satire {
+            // Prior shift: the calibrated odds assume the training balance;
+            // move them to the balance the user asked for.
+            calibration.intercept += (prior / (1.0 - prior)).ln() - fitted;
+        }
+        components.push(ComponentCounts {
+            name,
+            columns,
+            classes,
+            calibration,
+        });
     }
     let meta = Metadata {
         created_by: format!("satire {}", env!("CARGO_PKG_VERSION")),
@@ -454,18 +617,20 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         min_df: p.min_df,
         max_features: p.max_features as u64,
         prior_satire: p.prior_satire,
-        calibration,
         sources: set.sources.clone(),
         excluded: set.excluded.clone(),
         heldout: vec![],
     };
-    Model::from_parts(meta, vocab_tokens, classes)
+    Model::from_parts(meta, vocab_tokens, components)
 }
 
 /// Scores `examples` with `model` and returns their P(satire).
 pub fn predict(model: &Model, examples: &[Example]) -> Vec<f64> {
     let mut scorer = Scorer::new(model);
-    examples.iter().map(|e| scorer.score(&e.text).p_satire).collect()
+    examples
+        .iter()
+        .map(|e| scorer.score(&e.text).p_satire)
+        .collect()
 }
 
 /// Figures of `model` on a labelled held-out file.
@@ -488,7 +653,10 @@ mod tests {
 
     #[test]
     fn overlap_key_folds_case_quotes_and_punctuation() {
-        assert_eq!(overlap_key("Woman bites into ‘waferless’ KitKat!"), overlap_key("woman bites into 'waferless' kitkat"));
+        assert_eq!(
+            overlap_key("Woman bites into ‘waferless’ KitKat!"),
+            overlap_key("woman bites into 'waferless' kitkat")
+        );
         assert_eq!(overlap_key("  Area  man, 45 "), "area man 45");
     }
 
@@ -502,7 +670,10 @@ mod tests {
             let xi = -3.0 + 6.0 * (i as f64) / 2000.0;
             let p = crate::score::sigmoid(2.0 * xi - 1.0);
             // two weighted copies encode the probability exactly
-            for (label, copies) in [(1.0, (p * 100.0).round() as usize), (0.0, ((1.0 - p) * 100.0).round() as usize)] {
+            for (label, copies) in [
+                (1.0, (p * 100.0).round() as usize),
+                (0.0, ((1.0 - p) * 100.0).round() as usize),
+            ] {
                 for _ in 0..copies {
                     x.push(xi);
                     y.push(label);
@@ -510,14 +681,32 @@ mod tests {
             }
         }
         let (a, b, _) = fit_logistic(&x, &y);
-        assert!((a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05, "a={a} b={b}");
+        assert!(
+            (a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05,
+            "a={a} b={b}"
+        );
     }
 
     #[test]
     fn params_are_checked() {
-        assert!(TrainParams { alpha: 0.0, ..Default::default() }.check().is_err());
-        assert!(TrainParams { prior_satire: Some(1.0), ..Default::default() }.check().is_err());
-        assert!(TrainParams { folds: 1, ..Default::default() }.check().is_err());
+        assert!(TrainParams {
+            alpha: 0.0,
+            ..Default::default()
+        }
+        .check()
+        .is_err());
+        assert!(TrainParams {
+            prior_satire: Some(1.0),
+            ..Default::default()
+        }
+        .check()
+        .is_err());
+        assert!(TrainParams {
+            folds: 1,
+            ..Default::default()
+        }
+        .check()
+        .is_err());
         assert!(TrainParams::default().check().is_ok());
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use satire::eval::{evaluate, stratified_folds, Metrics};
 use satire::io::read_labelled;
 use satire::model::Label;
-use satire::train::{self, TrainingSet};
+use satire::train;
 
 use super::train::TrainOpts;
 use super::{ColumnArgs, ModelArg};
@@ -55,7 +55,10 @@ struct Report {
 
 fn print_text(r: &Report) {
     let m = &r.metrics;
-    println!("== {} ({}, {} texts, threshold {})", r.path, r.mode, m.n, m.threshold);
+    println!(
+        "== {} ({}, {} texts, threshold {})",
+        r.path, r.mode, m.n, m.threshold
+    );
     println!("accuracy  {:.4}", m.accuracy);
     for (name, c) in [("satire", &m.satire), ("real", &m.real)] {
         println!(
@@ -63,16 +66,28 @@ fn print_text(r: &Report) {
             c.precision, c.recall, c.f1, c.support
         );
     }
-    println!("roc_auc   {:.4}  brier {:.4}  log_loss {:.4}", m.auc, m.brier, m.log_loss);
+    println!(
+        "roc_auc   {:.4}  brier {:.4}  log_loss {:.4}",
+        m.auc, m.brier, m.log_loss
+    );
     println!("confusion (rows: truth; columns: predicted real, satire)");
-    println!("  real    {:>6} {:>6}", m.confusion[0][0], m.confusion[0][1]);
-    println!("  satire  {:>6} {:>6}", m.confusion[1][0], m.confusion[1][1]);
+    println!(
+        "  real    {:>6} {:>6}",
+        m.confusion[0][0], m.confusion[0][1]
+    );
+    println!(
+        "  satire  {:>6} {:>6}",
+        m.confusion[1][0], m.confusion[1][1]
+    );
     println!();
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.threshold > 0.0 && args.threshold < 1.0) {
-        anyhow::bail!("--threshold must be strictly between 0 and 1, got {}", args.threshold);
+        anyhow::bail!(
+            "--threshold must be strictly between 0 and 1, got {}",
+            args.threshold
+        );
     }
     let cols = args.columns.columns();
     let mut reports = Vec::new();
@@ -101,21 +116,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let fold_of = stratified_folds(&truth, k);
                 let mut p = vec![0.0; truth.len()];
                 for f in 0..k {
-                    let part = |keep: bool| TrainingSet {
-                        examples: set
-                            .examples
-                            .iter()
-                            .zip(&fold_of)
-                            .filter(|(_, &g)| (g == f) != keep)
-                            .map(|(e, _)| e.clone())
-                            .collect(),
-                        sources: set.sources.clone(),
-                        excluded: vec![],
-                    };
-                    let model = train::fit(&params, &part(true))?;
-                    let test = part(false);
+                    let model = train::fit(&params, &set.subset(|i| fold_of[i] != f))?;
+                    let test = set.subset(|i| fold_of[i] == f);
                     let preds = train::predict(&model, &test.examples);
-                    let idx = fold_of.iter().enumerate().filter(|(_, &g)| g == f).map(|(i, _)| i);
+                    let idx = fold_of
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &g)| g == f)
+                        .map(|(i, _)| i);
                     for (i, q) in idx.zip(preds) {
                         p[i] = q;
                     }

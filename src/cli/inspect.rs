@@ -24,7 +24,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let model = super::ModelArg { model: args.model.clone() }.load()?;
+    let model = super::ModelArg {
+        model: args.model.clone(),
+    }
+    .load()?;
     let (sat, real) = strongest(&model, args.top, args.min_count);
     let meta = model.meta();
     if args.json {
@@ -32,26 +35,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "format_version": FORMAT_VERSION,
             "metadata": meta,
             "vocabulary": model.vocab().len(),
-            "documents": { "real": model.classes()[0].class_count, "satire": model.classes()[1].class_count },
-            "prior_log_odds": model.prior_log_odds(),
+            "components": model.components().iter().map(|c| serde_json::json!({
+                "name": c.name, "real": c.classes[0].class_count, "satire": c.classes[1].class_count,
+                "calibration": c.calibration })).collect::<Vec<_>>(),
             "satire_cues": sat.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
             "real_cues": real.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("model          {}", args.model.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<built-in default>".into()));
-    println!("format         version {FORMAT_VERSION}, written by {}", meta.created_by);
-    println!("documents      {} real, {} satire", model.classes()[0].class_count, model.classes()[1].class_count);
-    println!("vocabulary     {} tokens (min_df {}, max_features {})", model.vocab().len(), meta.min_df, meta.max_features);
+    println!(
+        "model          {}",
+        args.model
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "<built-in default>".into())
+    );
+    println!(
+        "format         version {FORMAT_VERSION}, written by {}",
+        meta.created_by
+    );
+    println!(
+        "vocabulary     {} tokens (min_df {}, max_features {})",
+        model.vocab().len(),
+        meta.min_df,
+        meta.max_features
+    );
     let t = &meta.tokenizer;
     println!(
         "tokenizer      lowercase={} number_shapes={} bigrams={} cues={} case_cues={}",
         t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
     );
     println!("alpha          {}", meta.alpha);
-    let c = &meta.calibration;
-    println!("calibration    log_odds = {:.4} * evidence / n^{} + {:.4}", c.slope, c.gamma, c.intercept);
+    for comp in model.components() {
+        let c = &comp.calibration;
+        println!(
+            "component      {}: {} real + {} satire documents; log_odds = {:.4} * evidence / n^{} + {:.4}",
+            comp.name, comp.classes[0].class_count, comp.classes[1].class_count, c.slope, c.gamma, c.intercept
+        );
+    }
     for s in &meta.sources {
         println!(
             "trained on     {} ({} rows, {} dropped as held-out overlap, {} satire, {} real)",
@@ -76,11 +98,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 type Cue = (String, f64, u64);
 
 fn strongest(model: &Model, top: usize, min_count: u64) -> (Vec<Cue>, Vec<Cue>) {
-    let classes = model.classes();
+    // Across components, a token's weight is the count-weighted mean of its
+    // per-component weights: what it says on average where it was seen.
+    let comps = model.components();
     let mut all: Vec<Cue> = (0..model.vocab().len())
         .filter_map(|i| {
-            let n = (classes[0].feature_count[i] + classes[1].feature_count[i]) as u64;
-            (n >= min_count).then(|| (model.vocab().token(i).to_string(), model.weight(i as u32), n))
+            let per: Vec<f64> = (0..comps.len()).map(|k| model.count(k, i as u32)).collect();
+            let n: f64 = per.iter().sum();
+            let w = per
+                .iter()
+                .enumerate()
+                .map(|(k, m)| m * model.weight(k, i as u32))
+                .sum::<f64>()
+                / n.max(1.0);
+            (n as u64 >= min_count).then(|| (model.vocab().token(i).to_string(), w, n as u64))
         })
         .collect();
     all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

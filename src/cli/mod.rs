@@ -54,7 +54,9 @@ impl ModelArg {
     pub fn load(&self) -> anyhow::Result<Model> {
         match &self.model {
             Some(p) => Ok(Model::load(p)?),
-            None => Model::embedded().context("the built-in default model is unusable; pass --model"),
+            None => {
+                Model::embedded().context("the built-in default model is unusable; pass --model")
+            }
         }
     }
 }

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::io::{AtomicFile, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat, DEFAULT_MAX_BYTES};
+use satire::io::{
+    AtomicFile, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat, DEFAULT_MAX_BYTES,
+};
 use satire::score::{Decision, Scorer};
 
 use super::{ColumnArgs, ModelArg};
@@ -81,7 +83,10 @@ impl Write for Output {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.threshold > 0.0 && args.threshold < 1.0) {
-        anyhow::bail!("--threshold must be strictly between 0 and 1, got {}", args.threshold);
+        anyhow::bail!(
+            "--threshold must be strictly between 0 and 1, got {}",
+            args.threshold
+        );
     }
     if !(0.0..0.5).contains(&args.unsure) {
         anyhow::bail!("--unsure must be in [0, 0.5), got {}", args.unsure);
@@ -100,7 +105,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Output::File(AtomicFile::create(p)?),
         None => Output::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let out_name = args.out.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
+    let out_name = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("<stdout>"));
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
         source: e,
@@ -114,45 +122,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
-    reader.for_each(&args.paths, |item| {
-        let row = match &item.text {
-            Ok(text) => {
-                bytes += text.len() as u64;
-                scored += 1;
-                let s = scorer.score(text);
-                ScoreRow {
-                    id: &item.id,
-                    label: decision.label(s.p_satire),
-                    p_satire: Some(s.p_satire),
-                    log_odds: Some(s.log_odds),
-                    error: "",
+    reader
+        .for_each(&args.paths, |item| {
+            let row = match &item.text {
+                Ok(text) => {
+                    bytes += text.len() as u64;
+                    scored += 1;
+                    let s = scorer.score(text);
+                    ScoreRow {
+                        id: &item.id,
+                        label: decision.label(s.p_satire),
+                        p_satire: Some(s.p_satire),
+                        log_odds: Some(s.log_odds),
+                        error: "",
+                    }
                 }
-            }
-            Err(e) => {
-                failed += 1;
-                first_error.get_or_insert_with(|| e.clone());
-                ScoreRow {
-                    id: &item.id,
-                    label: "",
-                    p_satire: None,
-                    log_odds: None,
-                    error: e,
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| e.clone());
+                    ScoreRow {
+                        id: &item.id,
+                        label: "",
+                        p_satire: None,
+                        log_odds: None,
+                        error: e,
+                    }
                 }
+            };
+            writer.write(&row).map_err(io_err)?;
+            if args.strict && failed > 0 {
+                return Err(satire::Error::Data(format!(
+                    "stopped at the first error (--strict): {}",
+                    row.error
+                )));
             }
-        };
-        writer.write(&row).map_err(io_err)?;
-        if args.strict && failed > 0 {
-            return Err(satire::Error::Data(format!("stopped at the first error (--strict): {}", row.error)));
-        }
-        Ok(())
-    })
-    .or_else(|e| match e {
-        satire::Error::Data(msg) if args.strict => {
-            eprintln!("satire: {msg}");
             Ok(())
-        }
-        e => Err(e),
-    })?;
+        })
+        .or_else(|e| match e {
+            satire::Error::Data(msg) if args.strict => {
+                eprintln!("satire: {msg}");
+                Ok(())
+            }
+            e => Err(e),
+        })?;
     let out = writer.into_inner().map_err(io_err)?;
     match out {
         Output::Stdout(mut w) => w.flush().map_err(io_err)?,

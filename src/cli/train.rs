@@ -32,9 +32,13 @@ pub struct TrainOpts {
     /// Folds used to fit the calibration.
     #[arg(long, default_value_t = 5)]
     pub calibration_folds: usize,
-    /// Keep case (default: fold to lower case).
+    /// Pool all training files into one component (default: one component
+    /// per training file, mixed by a router).
     #[arg(long)]
-    pub keep_case: bool,
+    pub one_component: bool,
+    /// Fold words to lower case (default: keep case; word shape carries tone).
+    #[arg(long)]
+    pub lowercase: bool,
     /// Keep digits (default: every digit folds to 0).
     #[arg(long)]
     pub no_number_shapes: bool,
@@ -44,20 +48,20 @@ pub struct TrainOpts {
     /// No cue tokens for quotes, `!` and `?`.
     #[arg(long)]
     pub no_cues: bool,
-    /// Add cue tokens for Title-case and ALL-CAPS words.
+    /// No cue tokens for Title-case and ALL-CAPS words.
     #[arg(long)]
-    pub case_cues: bool,
+    pub no_case_cues: bool,
 }
 
 impl TrainOpts {
     pub fn params(&self) -> TrainParams {
         TrainParams {
             tokenizer: TokenizerConfig {
-                lowercase: !self.keep_case,
+                lowercase: self.lowercase,
                 number_shapes: !self.no_number_shapes,
                 bigrams: !self.no_bigrams,
                 cues: !self.no_cues,
-                case_cues: self.case_cues,
+                case_cues: !self.no_case_cues,
             },
             alpha: self.alpha,
             min_df: self.min_df,
@@ -66,6 +70,7 @@ impl TrainOpts {
             prior_satire: self.prior_satire,
             calibrate: !self.no_calibrate,
             folds: self.calibration_folds,
+            one_component: self.one_component,
         }
     }
 }
@@ -118,22 +123,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     model.set_heldout(figures);
     model.save(&args.out)?;
     if !args.quiet {
-        let c = model.calibration();
         eprintln!(
-            "trained on {} texts, vocabulary {} tokens, calibration gamma={} slope={:.4} intercept={:.4}",
+            "trained on {} texts, vocabulary {} tokens",
             set.examples.len(),
-            model.vocab().len(),
-            c.gamma,
-            c.slope,
-            c.intercept
+            model.vocab().len()
         );
+        for comp in model.components() {
+            let c = &comp.calibration;
+            eprintln!(
+                "component {}: {} real + {} satire, calibration gamma={} slope={:.4} intercept={:.4}",
+                comp.name, comp.classes[0].class_count, comp.classes[1].class_count, c.gamma, c.slope, c.intercept
+            );
+        }
         for h in &model.meta().heldout {
             eprintln!(
                 "held out {}: n={} accuracy={:.4} f1(satire)={:.4} auc={:.4}",
                 h.path, h.n, h.accuracy, h.f1_satire, h.auc
             );
         }
-        eprintln!("wrote {} in {:.1}s", args.out.display(), started.elapsed().as_secs_f64());
+        eprintln!(
+            "wrote {} in {:.1}s",
+            args.out.display(),
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
