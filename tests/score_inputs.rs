@@ -1,0 +1,165 @@
+//! `satire score` on every input kind: one row per item, in input order,
+//! errors in their own rows.
+
+mod common;
+use common::*;
+
+const SATIRE: &str = "Area Man Passionate Defender Of What He Imagines Constitution To Be";
+// Headline of seed 004 (The Guardian).
+const REAL: &str = "Elon Musk claims ‘massive cyber-attack’ caused X outages";
+
+#[test]
+fn csv_rows_keep_ids_and_order_with_error_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "in.csv",
+        &format!("id,text\na,{SATIRE}\nb,\"\"\nc,\"{REAL}\"\nd,x,extra\ne,{SATIRE}\n"),
+    );
+    let out = satire(&["score", csv.to_str().unwrap()], None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "some items in error: {}",
+        stderr(&out)
+    );
+    let rows = score_rows(&out);
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids.len(), 5);
+    assert_eq!(&ids[..3], ["a", "b", "c"]);
+    assert_eq!(ids[4], "e");
+    assert!(
+        rows[1].3.contains("line 3") && rows[1].3.contains("empty text"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[3].3.contains("line 5") && rows[3].3.contains("3 fields"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[0].1, "satire");
+    assert_eq!(rows[2].1, "real");
+    assert!(rows[1].2.is_none() && rows[1].1.is_empty());
+}
+
+#[test]
+fn jsonl_and_stdin_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let jl = write(
+        dir.path(),
+        "in.jsonl",
+        &format!("{{\"id\":\"j1\",\"text\":\"{SATIRE}\"}}\nnot json\n\"{REAL}\"\n"),
+    );
+    let out = satire(&["score", "--format", "jsonl", jl.to_str().unwrap()], None);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["id"], "j1");
+    assert_eq!(lines[0]["label"], "satire");
+    assert!(lines[1]["error"].as_str().unwrap().contains("invalid JSON"));
+    assert_eq!(lines[2]["label"], "real");
+    let out = satire(
+        &["score", "--stdin", "lines", "-"],
+        Some(&format!("{SATIRE}\n{REAL}\n")),
+    );
+    let rows = score_rows(&out);
+    assert_eq!(
+        rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        ["satire", "real"]
+    );
+    assert_eq!(rows[0].0, "-:1");
+}
+
+#[test]
+fn files_in_error_get_rows_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.txt", REAL);
+    std::fs::write(dir.path().join("b.bin"), [0u8, 159, 146, 150]).unwrap();
+    std::fs::write(dir.path().join("c.txt"), [b'o', b'k', 0xff, b'!']).unwrap();
+    write(dir.path(), "d.txt", "   \n");
+    let missing = dir.path().join("gone.txt");
+    let out = satire(
+        &[
+            "score",
+            dir.path().to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let rows = score_rows(&out);
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(rows[0].3.is_empty());
+    assert!(
+        rows[1].3.contains("b.bin") && rows[1].3.contains("binary"),
+        "{rows:?}"
+    );
+    assert!(rows[2].3.contains("invalid UTF-8 at byte 2"), "{rows:?}");
+    assert!(rows[3].3.contains("empty text"), "{rows:?}");
+    assert!(rows[4].3.contains("gone.txt"), "{rows:?}");
+}
+
+#[test]
+fn missing_text_column_stops_before_scoring() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.csv", &format!("id,text\n1,{REAL}\n"));
+    let bad = write(dir.path(), "bad.csv", "id,body\n1,hello\n");
+    let out = satire(
+        &["score", good.to_str().unwrap(), bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "nothing scored: {}", stdout(&out));
+    assert!(stderr(&out).contains("bad.csv") && stderr(&out).contains("no column `text`"));
+}
+
+#[test]
+fn output_file_is_written_whole_and_threshold_and_raw_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_csv = dir.path().join("out.csv");
+    let out = satire(
+        &[
+            "score",
+            "-q",
+            "-o",
+            out_csv.to_str().unwrap(),
+            "corpus/seeds",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    assert_eq!(text.lines().count(), 6);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+    // A threshold above every score labels everything real.
+    let out = satire(&["score", "--threshold", "0.99", "corpus/seeds"], None);
+    assert!(score_rows(&out).iter().all(|r| r.1 == "real"));
+    // The raw posterior of a long article is far more extreme than the calibrated one.
+    let raw = score_rows(&satire(
+        &["score", "--raw", "corpus/seeds/004_80fefa1a40ef8727.txt"],
+        None,
+    ));
+    let cal = score_rows(&satire(
+        &["score", "corpus/seeds/004_80fefa1a40ef8727.txt"],
+        None,
+    ));
+    assert!(raw[0].2.unwrap() < cal[0].2.unwrap());
+}
+
+#[test]
+fn corrupt_model_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "bad.satmodel", "satire-model\n\u{2}\0\0\0rest");
+    let out = satire(&["score", "-m", m.to_str().unwrap(), "corpus/seeds"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.satmodel") && err.contains("version 2") && err.contains("upgrade satire"),
+        "{err}"
+    );
+}

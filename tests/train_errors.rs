@@ -1,0 +1,120 @@
+//! Bad input to `satire train` stops with a message naming the file and
+//! row, exit code 2, and never a panic.
+
+mod common;
+use common::*;
+
+fn train_err(csv: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "data.csv", csv);
+    let out_model = dir.path().join("m.satmodel");
+    let out = satire(
+        &[
+            "train",
+            "-q",
+            "-o",
+            out_model.to_str().unwrap(),
+            data.to_str().unwrap(),
+        ],
+        None,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out_model.exists(), "no model written on error");
+    assert!(err.contains("data.csv"), "names the file: {err}");
+    err
+}
+
+#[test]
+fn missing_column_names_file_and_columns() {
+    let err = train_err("id,label,body\n1,satire,Area man wins\n");
+    assert!(
+        err.contains("no column `text`") && err.contains("id, label, body"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_label_names_row() {
+    let err = train_err("id,label,text\n1,satire,Area man wins\n2,fake,Something else\n");
+    assert!(
+        err.contains("line 3") && err.contains("unknown label `fake`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_set_is_refused() {
+    let err = train_err("id,label,text\n");
+    assert!(err.contains("empty training file"), "{err}");
+}
+
+#[test]
+fn a_class_with_no_rows_is_refused() {
+    let err = train_err("id,label,text\n1,satire,Area man wins\n2,satire,Nation shocked\n");
+    assert!(err.contains("no `real` rows"), "{err}");
+}
+
+#[test]
+fn ragged_row_names_line() {
+    let err = train_err("id,label,text\n1,satire,Area man wins\n2,real\n");
+    assert!(err.contains("line 3") && err.contains("2 fields"), "{err}");
+}
+
+#[test]
+fn empty_text_names_line() {
+    let err = train_err("id,label,text\n1,satire,Area man wins\n2,real,\"  \"\n");
+    assert!(
+        err.contains("line 3") && err.contains("empty text"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_parameters_are_refused_before_reading() {
+    let out = satire(
+        &[
+            "train",
+            "-o",
+            "/nonexistent/m",
+            "corpus/seeds",
+            "--alpha=-1",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("alpha must be positive"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn trains_from_a_labelled_folder_and_scores_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("seeds.satmodel");
+    let out = satire(
+        &[
+            "train",
+            "-q",
+            "--min-df",
+            "1",
+            "-o",
+            model.to_str().unwrap(),
+            "corpus/seeds",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Trained on the seeds themselves, it must at least separate them.
+    let out = satire(
+        &["score", "-m", model.to_str().unwrap(), "corpus/seeds"],
+        None,
+    );
+    let rows = score_rows(&out);
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0].1, "satire", "{rows:?}");
+    assert!(rows[1..].iter().all(|r| r.1 == "real"), "{rows:?}");
+}
