@@ -199,6 +199,9 @@ pub struct Metadata {
     pub excluded: Vec<String>,
     /// Held-out figures measured at training time.
     pub heldout: Vec<HeldOutFigures>,
+    /// The router's log-likelihoods are divided by this before they are
+    /// normalised (1: the plain naive-Bayes router; larger: softer mixing).
+    pub router_temperature: f64,
 }
 
 /// linfa's per-class state that cannot be recomputed.
@@ -652,6 +655,7 @@ mod tests {
             sources: vec![],
             excluded: vec![],
             heldout: vec![],
+            router_temperature: 1.0,
         };
         let classes = [
             ClassCounts {

@@ -163,12 +163,13 @@ impl<'m> Scorer<'m> {
             // Router posterior over components, normalised in log space.
             let lg = &mut self.scratch;
             lg.clear();
+            let temperature = model.meta().router_temperature;
             lg.extend(
                 model
                     .router_log_prior()
                     .iter()
                     .zip(route)
-                    .map(|(p, s)| p + s),
+                    .map(|(p, s)| (p + s) / temperature),
             );
             let z = log_sum_exp(lg.iter().copied());
             lg.iter_mut().for_each(|g| *g -= z);
@@ -220,6 +221,70 @@ mod tests {
         let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], &[1e6, -1e6]);
         assert!((lo - 1e6).abs() < 1e-6, "{lo}");
         assert!(log_sigmoid(-1e6).is_finite() && log_sigmoid(1e6) == 0.0);
+    }
+
+    fn two_component_model(router_temperature: f64) -> Model {
+        use crate::model::{Calibration, ClassCounts, ComponentCounts, Metadata};
+        use crate::tokenize::TokenizerConfig;
+        let meta = Metadata {
+            created_by: "test".into(),
+            tokenizer: TokenizerConfig::default(),
+            alpha: 1.0,
+            min_df: 1,
+            max_features: 10,
+            prior_satire: None,
+            sources: vec![],
+            excluded: vec![],
+            heldout: vec![],
+            router_temperature,
+        };
+        let comp = |name: &str, real: Vec<f64>, satire: Vec<f64>| ComponentCounts {
+            name: name.into(),
+            columns: vec![0, 1],
+            classes: [
+                ClassCounts {
+                    class_count: 2,
+                    feature_count: real,
+                },
+                ClassCounts {
+                    class_count: 2,
+                    feature_count: satire,
+                },
+            ],
+            calibration: Calibration::identity(0.0),
+        };
+        // Router counts: a = [10, 10] over 4 docs, b = [6, 2] over 4 docs.
+        let comps = vec![
+            comp("a", vec![9.0, 1.0], vec![1.0, 9.0]),
+            comp("b", vec![3.0, 1.0], vec![3.0, 1.0]),
+        ];
+        Model::from_parts(meta, vec!["said".into(), "wow".into()], comps).unwrap()
+    }
+
+    #[test]
+    fn router_mixes_components_and_temperature_softens_it() {
+        let m1 = two_component_model(1.0);
+        let m4 = two_component_model(4.0);
+        // By hand, alpha 1 over 2 columns, equal router priors (4 docs each):
+        // P(wow | a) = 11/22, P(wow | b) = 3/10.
+        let (la, lb) = ((11.0f64 / 22.0).ln(), (3.0f64 / 10.0).ln());
+        let gate = |t: f64| 1.0 / (1.0 + ((lb - la) / t).exp());
+        // Component a: satire log-odds of "wow" = ln(10/12) - ln(2/12);
+        // component b has identical classes: log-odds 0.
+        let pa = sigmoid((10.0f64 / 12.0).ln() - (2.0f64 / 12.0).ln());
+        for (m, t) in [(&m1, 1.0), (&m4, 4.0)] {
+            let s = Scorer::new(m).calibrated(false).score("wow");
+            let want = gate(t) * pa + (1.0 - gate(t)) * 0.5;
+            assert!(
+                (s.p_satire - want).abs() < 1e-12,
+                "T={t}: {} vs {want}",
+                s.p_satire
+            );
+            assert_eq!(s.component, 0);
+            assert!((s.component_p - gate(t)).abs() < 1e-12);
+        }
+        // A higher temperature moves the gate toward even.
+        assert!(gate(4.0) < gate(1.0) && gate(4.0) > 0.5);
     }
 
     #[test]

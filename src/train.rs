@@ -28,6 +28,7 @@
 //! | `calibrate` | true | fit the calibration (a component with fewer examples of a class than `folds` keeps the raw posterior) | |
 //! | `folds` | 5 | folds for the calibration | >= 2 |
 //! | `one_component` | false | pool all sources into one component | |
+//! | `router_temperature` | 1.0 | divides the router's log-likelihoods (larger: softer mixing) | > 0 |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
 use std::path::{Path, PathBuf};
@@ -69,6 +70,8 @@ pub struct TrainParams {
     pub folds: usize,
     /// Pool every source into one component.
     pub one_component: bool,
+    /// Router temperature (see [`Metadata::router_temperature`]).
+    pub router_temperature: f64,
 }
 
 impl Default for TrainParams {
@@ -83,6 +86,7 @@ impl Default for TrainParams {
             calibrate: true,
             folds: 5,
             one_component: false,
+            router_temperature: 1.0,
         }
     }
 }
@@ -115,6 +119,12 @@ impl TrainParams {
                     "prior-satire must be strictly between 0 and 1, got {p}"
                 )));
             }
+        }
+        if !(self.router_temperature > 0.0 && self.router_temperature.is_finite()) {
+            return Err(Error::Param(format!(
+                "router-temperature must be positive, got {}",
+                self.router_temperature
+            )));
         }
         if self.folds < 2 {
             return Err(Error::Param("folds must be at least 2".into()));
@@ -620,6 +630,7 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         sources: set.sources.clone(),
         excluded: set.excluded.clone(),
         heldout: vec![],
+        router_temperature: p.router_temperature,
     };
     Model::from_parts(meta, vocab_tokens, components)
 }

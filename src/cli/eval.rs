@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::eval::{evaluate, stratified_folds, Metrics};
+use satire::eval::{evaluate, Metrics};
 use satire::io::read_labelled;
 use satire::model::Label;
 use satire::train;
@@ -27,6 +27,10 @@ pub struct Args {
     /// Stratified K-fold cross-validation of training on each PATH.
     #[arg(long, value_name = "K")]
     pub folds: Option<usize>,
+    /// With --folds: train on all PATHs together (each one a component, as
+    /// `satire train` does) and report each PATH's out-of-fold figures.
+    #[arg(long, requires = "folds")]
+    pub together: bool,
     /// P(satire) at or above this counts as a `satire` prediction.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
@@ -110,10 +114,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--folds must be at least 2");
             }
             let params = args.opts.params().check()?;
-            for path in &args.paths {
-                let set = train::load(std::slice::from_ref(path), &[], &cols)?;
+            let groups: Vec<Vec<PathBuf>> = if args.together {
+                vec![args.paths.clone()]
+            } else {
+                args.paths.iter().map(|p| vec![p.clone()]).collect()
+            };
+            for paths in groups {
+                let set = train::load(&paths, &[], &cols)?;
                 let truth: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
-                let fold_of = stratified_folds(&truth, k);
+                // Stratified by source and label: fold of the i-th example of
+                // its (source, label) group.
+                let mut seen = std::collections::HashMap::new();
+                let fold_of: Vec<usize> = truth
+                    .iter()
+                    .zip(&set.source_of)
+                    .map(|(l, s)| {
+                        let n = seen.entry((*s, *l)).or_insert(0usize);
+                        *n += 1;
+                        (*n - 1) % k
+                    })
+                    .collect();
                 let mut p = vec![0.0; truth.len()];
                 for f in 0..k {
                     let model = train::fit(&params, &set.subset(|i| fold_of[i] != f))?;
@@ -128,11 +148,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         p[i] = q;
                     }
                 }
-                reports.push(Report {
-                    path: path.display().to_string(),
-                    mode: format!("{k}-fold cross-validation"),
-                    metrics: evaluate(&truth, &p, args.threshold),
-                });
+                for (si, path) in paths.iter().enumerate() {
+                    let idx: Vec<usize> = (0..truth.len())
+                        .filter(|&i| set.source_of[i] == si)
+                        .collect();
+                    let t: Vec<Label> = idx.iter().map(|&i| truth[i]).collect();
+                    let q: Vec<f64> = idx.iter().map(|&i| p[i]).collect();
+                    reports.push(Report {
+                        path: path.display().to_string(),
+                        mode: if paths.len() > 1 {
+                            format!(
+                                "{k}-fold cross-validation, trained with all {} paths",
+                                paths.len()
+                            )
+                        } else {
+                            format!("{k}-fold cross-validation")
+                        },
+                        metrics: evaluate(&t, &q, args.threshold),
+                    });
+                }
             }
         }
     }

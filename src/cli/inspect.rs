@@ -67,6 +67,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
     );
     println!("alpha          {}", meta.alpha);
+    if model.components().len() > 1 {
+        println!(
+            "router         naive Bayes over {} components, temperature {}",
+            model.components().len(),
+            meta.router_temperature
+        );
+    }
     for comp in model.components() {
         let c = &comp.calibration;
         println!(
