@@ -50,9 +50,19 @@ fn log_sum_exp(v: impl Iterator<Item = f64> + Clone) -> f64 {
 
 /// Log-odds of the mixture `sum_k g_k sigmoid(lo_k)` given log gate
 /// weights `lg` (normalised) and per-component log-odds `lo`.
-fn mixture_log_odds(lg: &[f64], lo: &[f64]) -> f64 {
-    let pos = log_sum_exp(lg.iter().zip(lo).map(|(g, l)| g + log_sigmoid(*l)));
-    let neg = log_sum_exp(lg.iter().zip(lo).map(|(g, l)| g + log_sigmoid(-*l)));
+/// `lo(c)` is component `c`'s log-odds; taking it as a function keeps the
+/// scoring path free of per-text allocations.
+fn mixture_log_odds(lg: &[f64], lo: impl Fn(usize) -> f64 + Copy) -> f64 {
+    let pos = log_sum_exp(
+        lg.iter()
+            .enumerate()
+            .map(move |(c, g)| g + log_sigmoid(lo(c))),
+    );
+    let neg = log_sum_exp(
+        lg.iter()
+            .enumerate()
+            .map(move |(c, g)| g + log_sigmoid(-lo(c))),
+    );
     pos - neg
 }
 
@@ -174,11 +184,9 @@ impl<'m> Scorer<'m> {
             let z = log_sum_exp(lg.iter().copied());
             lg.iter_mut().for_each(|g| *g -= z);
             let best = (0..k).fold(0, |b, c| if lg[c] > lg[b] { c } else { b });
-            let raws: Vec<f64> = (0..k).map(raw).collect();
-            let cals: Vec<f64> = (0..k).map(cal).collect();
             (
-                mixture_log_odds(lg, &raws),
-                mixture_log_odds(lg, &cals),
+                mixture_log_odds(lg, raw),
+                mixture_log_odds(lg, cal),
                 best,
                 lg[best].exp(),
             )
@@ -216,9 +224,9 @@ mod tests {
 
     #[test]
     fn mixture_of_one_is_the_component_and_extremes_stay_finite() {
-        assert!((mixture_log_odds(&[0.0], &[3.25]) - 3.25).abs() < 1e-12);
-        assert!((mixture_log_odds(&[0.5f64.ln(), 0.5f64.ln()], &[2.0, -2.0])).abs() < 1e-12);
-        let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], &[1e6, -1e6]);
+        assert!((mixture_log_odds(&[0.0], |_| 3.25) - 3.25).abs() < 1e-12);
+        assert!((mixture_log_odds(&[0.5f64.ln(), 0.5f64.ln()], |c| [2.0, -2.0][c])).abs() < 1e-12);
+        let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], |c| [1e6, -1e6][c]);
         assert!((lo - 1e6).abs() < 1e-6, "{lo}");
         assert!(log_sigmoid(-1e6).is_finite() && log_sigmoid(1e6) == 0.0);
     }
