@@ -120,15 +120,16 @@ pub fn evaluate(truth: &[Label], p: &[f64], threshold: f64) -> Metrics {
     }
 }
 
-/// Stratified fold assignment: within each class, the `i`-th example in
-/// input order goes to fold `i % k`. Deterministic.
-pub fn stratified_folds(labels: &[Label], k: usize) -> Vec<usize> {
-    let mut seen = [0usize; 2];
-    labels
-        .iter()
-        .map(|l| {
-            let f = seen[l.index()] % k;
-            seen[l.index()] += 1;
+/// Stratified fold assignment: within each stratum (each distinct key:
+/// a label, or a (source, label) pair), the `i`-th example in input order
+/// goes to fold `i % k`. Deterministic.
+pub fn stratified_folds<K: std::hash::Hash + Eq + Copy>(keys: &[K], k: usize) -> Vec<usize> {
+    let mut seen: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    keys.iter()
+        .map(|key| {
+            let n = seen.entry(*key).or_insert(0);
+            let f = *n % k;
+            *n += 1;
             f
         })
         .collect()
@@ -173,5 +174,8 @@ mod tests {
         let labels = [S, S, S, S, R, R, R, R];
         let f = stratified_folds(&labels, 2);
         assert_eq!(f, [0, 1, 0, 1, 0, 1, 0, 1]);
+        // (source, label) strata count separately.
+        let keys = [(0, S), (1, S), (0, S), (1, S), (0, R)];
+        assert_eq!(stratified_folds(&keys, 2), [0, 0, 1, 1, 0]);
     }
 }

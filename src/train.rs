@@ -635,6 +635,32 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
     Model::from_parts(meta, vocab_tokens, components)
 }
 
+/// K-fold cross-validation of [`fit`] on `set`: folds stratified by
+/// (source, label); returns each example's out-of-fold P(satire), in
+/// input order.
+pub fn cross_validate(params: &ValidTrainParams, set: &TrainingSet, k: usize) -> Result<Vec<f64>> {
+    if k < 2 {
+        return Err(Error::Param("folds must be at least 2".into()));
+    }
+    let keys: Vec<(usize, Label)> = set
+        .source_of
+        .iter()
+        .zip(&set.examples)
+        .map(|(&s, e)| (s, e.label))
+        .collect();
+    let fold_of = stratified_folds(&keys, k);
+    let mut p = vec![0.0; set.examples.len()];
+    for f in 0..k {
+        let model = fit(params, &set.subset(|i| fold_of[i] != f))?;
+        let held = (0..set.examples.len()).filter(|&i| fold_of[i] == f);
+        let preds = predict(&model, &set.subset(|i| fold_of[i] == f).examples);
+        for (i, q) in held.zip(preds) {
+            p[i] = q;
+        }
+    }
+    Ok(p)
+}
+
 /// Scores `examples` with `model` and returns their P(satire).
 pub fn predict(model: &Model, examples: &[Example]) -> Vec<f64> {
     let mut scorer = Scorer::new(model);

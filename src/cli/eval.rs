@@ -122,32 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for paths in groups {
                 let set = train::load(&paths, &[], &cols)?;
                 let truth: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
-                // Stratified by source and label: fold of the i-th example of
-                // its (source, label) group.
-                let mut seen = std::collections::HashMap::new();
-                let fold_of: Vec<usize> = truth
-                    .iter()
-                    .zip(&set.source_of)
-                    .map(|(l, s)| {
-                        let n = seen.entry((*s, *l)).or_insert(0usize);
-                        *n += 1;
-                        (*n - 1) % k
-                    })
-                    .collect();
-                let mut p = vec![0.0; truth.len()];
-                for f in 0..k {
-                    let model = train::fit(&params, &set.subset(|i| fold_of[i] != f))?;
-                    let test = set.subset(|i| fold_of[i] == f);
-                    let preds = train::predict(&model, &test.examples);
-                    let idx = fold_of
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, &g)| g == f)
-                        .map(|(i, _)| i);
-                    for (i, q) in idx.zip(preds) {
-                        p[i] = q;
-                    }
-                }
+                let p = train::cross_validate(&params, &set, k)?;
                 for (si, path) in paths.iter().enumerate() {
                     let idx: Vec<usize> = (0..truth.len())
                         .filter(|&i| set.source_of[i] == si)
