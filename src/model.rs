@@ -638,14 +638,11 @@ impl Model {
     }
 }
 
-static EMBEDDED: &[u8] = include_bytes!("../models/default.satmodel");
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tiny() -> Model {
-        let meta = Metadata {
+impl Metadata {
+    /// Minimal metadata for unit tests: default tokenizer, alpha 1.
+    pub(crate) fn for_tests(router_temperature: f64) -> Metadata {
+        Metadata {
             created_by: "test".into(),
             tokenizer: TokenizerConfig::default(),
             alpha: 1.0,
@@ -655,8 +652,19 @@ mod tests {
             sources: vec![],
             excluded: vec![],
             heldout: vec![],
-            router_temperature: 1.0,
-        };
+            router_temperature,
+        }
+    }
+}
+
+static EMBEDDED: &[u8] = include_bytes!("../models/default.satmodel");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Model {
+        let meta = Metadata::for_tests(1.0);
         let classes = [
             ClassCounts {
                 class_count: 3,

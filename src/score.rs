@@ -233,19 +233,7 @@ mod tests {
 
     fn two_component_model(router_temperature: f64) -> Model {
         use crate::model::{Calibration, ClassCounts, ComponentCounts, Metadata};
-        use crate::tokenize::TokenizerConfig;
-        let meta = Metadata {
-            created_by: "test".into(),
-            tokenizer: TokenizerConfig::default(),
-            alpha: 1.0,
-            min_df: 1,
-            max_features: 10,
-            prior_satire: None,
-            sources: vec![],
-            excluded: vec![],
-            heldout: vec![],
-            router_temperature,
-        };
+        let meta = Metadata::for_tests(router_temperature);
         let comp = |name: &str, real: Vec<f64>, satire: Vec<f64>| ComponentCounts {
             name: name.into(),
             columns: vec![0, 1],

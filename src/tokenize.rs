@@ -280,6 +280,16 @@ mod tests {
         assert!(toks(TokenizerConfig::default(), " ... -- ;").is_empty());
     }
 
+    fn all_on() -> TokenizerConfig {
+        TokenizerConfig {
+            lowercase: true,
+            number_shapes: true,
+            bigrams: true,
+            cues: true,
+            case_cues: true,
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_words_match_reference(text in "\\PC*") {
@@ -291,15 +301,13 @@ mod tests {
             }).collect();
             proptest::prop_assert_eq!(got, want);
             // every setting on at once must not panic either
-            let all = TokenizerConfig { lowercase: true, number_shapes: true, bigrams: true, cues: true, case_cues: true };
-            let _ = toks(all, &text);
+            let _ = toks(all_on(), &text);
         }
 
         #[test]
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
             let text = String::from_utf8_lossy(&bytes);
-            let all = TokenizerConfig { lowercase: true, number_shapes: true, bigrams: true, cues: true, case_cues: true };
-            let _ = toks(all, &text);
+            let _ = toks(all_on(), &text);
         }
     }
 }
