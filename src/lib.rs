@@ -14,7 +14,7 @@
 //! use satire::{model::Model, score::Scorer};
 //! let model = Model::embedded().expect("the default model is built in");
 //! let mut scorer = Scorer::new(&model);
-//! let s = scorer.score("Area man passionate defender of what he imagines constitution to be");
+//! let s = scorer.score("Area Man Passionate Defender Of What He Imagines Constitution To Be");
 //! assert!(s.p_satire > 0.5);
 //! let s = scorer.score("Elon Musk claims ‘massive cyber-attack’ caused X outages");
 //! assert!(s.p_satire < 0.5);

@@ -18,12 +18,15 @@
 //! `MultinomialNb` fitted on one training source (by default, one per
 //! training file: headlines of one outlet pair, full articles, ...) with its
 //! own calibration, over one shared vocabulary. With several components a
-//! *router* decides how much each one speaks for a text: a multinomial
-//! naive-Bayes over components (class `k` = "came from source `k`"), whose
-//! counts are exactly the sums of each component's class counts, so they
-//! are derived, not stored. The probability of satire is the mixture
-//! `sum_k P(k | text) * P(satire | text, k)`, computed in log space. With
-//! one component this is that component's score.
+//! *router* decides how much each one speaks for a text: a linfa
+//! `GaussianNb` over components (class `k` = "came from source `k`") whose
+//! features are the text's shape, [`crate::tokenize::text_shape`]: its
+//! length and its share of capitalised words. Shape, not words, because
+//! sources differ in form (full articles; Title-Case headlines; lower-cased
+//! headlines) far more reliably than in vocabulary: two headline sources
+//! can share the same satirical outlet. The probability of satire is the
+//! mixture `sum_k P(k | shape) * P(satire | text, k)`, computed in log
+//! space. With one component this is that component's score.
 //!
 //! # Calibration
 //!
@@ -35,19 +38,20 @@
 //! `gamma = 0, slope = 1, intercept = prior log-odds` this is the raw
 //! naive-Bayes posterior.
 //!
-//! # File format (version 1)
+//! # File format (version 2)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`1`) |
+//! | 4 | format version, u32 little-endian (`2`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | FNV-1a 64 of the body, u64 little-endian |
 //!
 //! The body holds the metadata, the vocabulary in column order and, for each
-//! component and class (`real` then `satire`), linfa's `class_count` and
-//! `feature_count`.
+//! component, its columns, for each class (`real` then `satire`) linfa's
+//! `class_count` and `feature_count`, its calibration, and the router's
+//! Gaussian for it (linfa's `theta` and `sigma`).
 //! linfa's `prior` and `feature_log_prob` are recomputed on load with the
 //! same expressions linfa uses, so [`Model::to_linfa`] rebuilds the fitted
 //! linfa model exactly. Writing is deterministic: the same training gives
@@ -56,16 +60,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use linfa_bayes::MultinomialNb;
+use linfa_bayes::{GaussianNb, MultinomialNb};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::tokenize::{Tokenizer, TokenizerConfig};
+use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -199,9 +203,6 @@ pub struct Metadata {
     pub excluded: Vec<String>,
     /// Held-out figures measured at training time.
     pub heldout: Vec<HeldOutFigures>,
-    /// The router's log-likelihoods are divided by this before they are
-    /// normalised (1: the plain naive-Bayes router; larger: softer mixing).
-    pub router_temperature: f64,
 }
 
 /// linfa's per-class state that cannot be recomputed.
@@ -229,6 +230,39 @@ pub struct ComponentCounts {
     pub classes: [ClassCounts; 2],
     /// Calibration of this component.
     pub calibration: Calibration,
+    /// The router's Gaussian over this component's text shapes.
+    pub shape: ShapeStats,
+}
+
+/// A per-feature Gaussian over [`crate::tokenize::text_shape`]: linfa
+/// `GaussianNb`'s `theta` and `sigma` for one class (here, one component).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShapeStats {
+    /// Mean of each shape feature.
+    pub mean: [f64; SHAPE_FEATURES],
+    /// Variance of each shape feature, including linfa's `var_smoothing`.
+    pub var: [f64; SHAPE_FEATURES],
+}
+
+impl ShapeStats {
+    /// Gaussian log-density of `x` (linfa's expression, without the prior).
+    #[inline]
+    pub fn log_density(&self, x: &[f64; SHAPE_FEATURES]) -> f64 {
+        let norm: f64 = self
+            .var
+            .iter()
+            .map(|v| (2.0 * std::f64::consts::PI * v).ln())
+            .sum::<f64>()
+            * -0.5;
+        let dist: f64 = x
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.var)
+            .map(|((x, m), v)| (x - m).powi(2) / v)
+            .sum::<f64>()
+            * 0.5;
+        norm - dist
+    }
 }
 
 /// The body of a model file. Field order is part of the format.
@@ -258,11 +292,25 @@ struct LinfaMultinomialNb {
     class_info: BTreeMap<usize, LinfaHistogram>,
 }
 
+// Mirrors of linfa-bayes 0.8.1's private `GaussianNb` / `GaussianClassInfo`.
+#[derive(Serialize, Deserialize)]
+struct LinfaGaussianInfo {
+    class_count: usize,
+    prior: f64,
+    theta: Array1<f64>,
+    sigma: Array1<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LinfaGaussianNb {
+    class_info: BTreeMap<usize, LinfaGaussianInfo>,
+}
+
 /// A trained model, ready to score.
 ///
-/// Per vocabulary column the model keeps one row of `stride()` weights:
-/// first each component's satire-minus-real log-probability, then (with
-/// more than one component) each component's router log-probability.
+/// Per vocabulary column the model keeps one row of weights: each
+/// component's satire-minus-real log-probability (0 where the component
+/// never saw the token).
 #[derive(Clone, Debug)]
 pub struct Model {
     meta: Metadata,
@@ -316,25 +364,6 @@ fn to_linfa_model(classes: &[ClassCounts], alpha: f64) -> MultinomialNb<f64, usi
         .expect("the mirror has linfa's exact serde layout (checked by a test)")
 }
 
-/// The router's per-component counts over the whole vocabulary: each
-/// component's two classes summed.
-fn router_counts(components: &[ComponentCounts], ncols: usize) -> Vec<ClassCounts> {
-    components
-        .iter()
-        .map(|c| {
-            let mut feature_count = vec![0.0; ncols];
-            for (i, &j) in c.columns.iter().enumerate() {
-                feature_count[j as usize] =
-                    c.classes[0].feature_count[i] + c.classes[1].feature_count[i];
-            }
-            ClassCounts {
-                class_count: c.classes[0].class_count + c.classes[1].class_count,
-                feature_count,
-            }
-        })
-        .collect()
-}
-
 fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
@@ -380,6 +409,22 @@ impl Model {
                     )));
                 }
             }
+            if comp.shape.var.iter().any(|v| !(*v > 0.0 && v.is_finite()))
+                || comp.shape.mean.iter().any(|m| !m.is_finite())
+            {
+                return Err(Error::Data(format!(
+                    "component {}: shape statistics must be finite with positive variance",
+                    comp.name
+                )));
+            }
+            for (c, label) in comp.classes.iter().zip(Label::ALL) {
+                if c.class_count == 0 {
+                    return Err(Error::Data(format!(
+                        "component {}: class {label} has no training documents",
+                        comp.name
+                    )));
+                }
+            }
         }
         if !(meta.alpha > 0.0 && meta.alpha.is_finite()) {
             return Err(Error::Data(format!(
@@ -388,8 +433,7 @@ impl Model {
             )));
         }
         let k = components.len();
-        let routed = k > 1;
-        let stride = if routed { 2 * k } else { 1 };
+        let stride = k;
         let mut table = vec![0.0f64; n * stride];
         let mut prior_log_odds = Vec::with_capacity(k);
         for (ci, comp) in components.iter().enumerate() {
@@ -409,18 +453,14 @@ impl Model {
                 }
             });
         }
-        let mut router_log_prior = Vec::new();
-        if routed {
-            let router = router_counts(&components, n);
-            for (ci, c) in router.iter().enumerate() {
-                let flp =
-                    linfa_feature_log_prob(&Array1::from(c.feature_count.clone()), meta.alpha);
-                for j in 0..n {
-                    table[j * stride + k + ci] = flp[j];
-                }
-            }
-            router_log_prior = linfa_priors(&router).iter().map(|p| p.ln()).collect();
-        }
+        // The router's prior over components: linfa GaussianNb's, from
+        // the components' document counts.
+        let sizes: Vec<f64> = components
+            .iter()
+            .map(|c| (c.classes[0].class_count + c.classes[1].class_count) as f64)
+            .collect();
+        let total: f64 = sizes.iter().sum();
+        let router_log_prior = sizes.iter().map(|s| (s / total).ln()).collect();
         Ok(Model {
             meta,
             vocab: Vocabulary::new(vocab),
@@ -464,9 +504,8 @@ impl Model {
         self.vocab.get(token)
     }
 
-    /// Weights per column: `components().len()` satire-minus-real
-    /// log-probabilities, then as many router log-probabilities when there
-    /// is more than one component.
+    /// Weights of column `col`: one satire-minus-real log-probability per
+    /// component.
     #[inline]
     pub fn row(&self, col: u32) -> &[f64] {
         let i = col as usize * self.stride;
@@ -495,7 +534,8 @@ impl Model {
         self.prior_log_odds[k]
     }
 
-    /// Router log-priors (empty with one component).
+    /// The router's log-prior of each component (its share of the
+    /// training documents).
     pub fn router_log_prior(&self) -> &[f64] {
         &self.router_log_prior
     }
@@ -512,13 +552,64 @@ impl Model {
         to_linfa_model(&self.components[k].classes, self.meta.alpha)
     }
 
-    /// The router as a linfa model (targets: component index): equal to
-    /// linfa's fit on all training rows with those targets.
-    pub fn router_to_linfa(&self) -> MultinomialNb<f64, usize> {
-        to_linfa_model(
-            &router_counts(&self.components, self.vocab.len()),
-            self.meta.alpha,
-        )
+    /// The shape router as a linfa model (targets: component index): equal
+    /// to linfa's `GaussianNb` fit on the training texts' shapes.
+    pub fn shape_router_to_linfa(&self) -> GaussianNb<f64, usize> {
+        let sizes: Vec<usize> = self
+            .components
+            .iter()
+            .map(|c| c.classes[0].class_count + c.classes[1].class_count)
+            .collect();
+        let total: usize = sizes.iter().sum();
+        let mirror = LinfaGaussianNb {
+            class_info: self
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        i,
+                        LinfaGaussianInfo {
+                            class_count: sizes[i],
+                            prior: sizes[i] as f64 / total as f64,
+                            theta: Array1::from(c.shape.mean.to_vec()),
+                            sigma: Array1::from(c.shape.var.to_vec()),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let bytes =
+            bincode::serialize(&mirror).expect("serialising plain data to memory cannot fail");
+        bincode::deserialize(&bytes)
+            .expect("the mirror has linfa's exact serde layout (checked by a test)")
+    }
+
+    /// Reads the per-component shape Gaussians out of a fitted linfa
+    /// `GaussianNb` whose targets are component indices `0..k`.
+    pub fn shapes_from_linfa(nb: &GaussianNb<f64, usize>, k: usize) -> Result<Vec<ShapeStats>> {
+        let bad = |e: String| Error::Data(format!("cannot read linfa model: {e}"));
+        let bytes = bincode::serialize(nb).map_err(|e| bad(e.to_string()))?;
+        let mirror: LinfaGaussianNb =
+            bincode::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+        if mirror.class_info.len() != k || mirror.class_info.keys().copied().ne(0..k) {
+            return Err(bad(format!("expected components 0..{k}")));
+        }
+        mirror
+            .class_info
+            .into_values()
+            .map(|g| {
+                let arr = |a: &Array1<f64>| -> Result<[f64; SHAPE_FEATURES]> {
+                    a.as_slice()
+                        .and_then(|s| s.try_into().ok())
+                        .ok_or_else(|| bad(format!("expected {SHAPE_FEATURES} shape features")))
+                };
+                Ok(ShapeStats {
+                    mean: arr(&g.theta)?,
+                    var: arr(&g.sigma)?,
+                })
+            })
+            .collect()
     }
 
     /// Reads linfa's per-class counts out of a fitted two-class model
@@ -641,7 +732,7 @@ impl Model {
 #[cfg(test)]
 impl Metadata {
     /// Minimal metadata for unit tests: default tokenizer, alpha 1.
-    pub(crate) fn for_tests(router_temperature: f64) -> Metadata {
+    pub(crate) fn for_tests() -> Metadata {
         Metadata {
             created_by: "test".into(),
             tokenizer: TokenizerConfig::default(),
@@ -652,7 +743,17 @@ impl Metadata {
             sources: vec![],
             excluded: vec![],
             heldout: vec![],
-            router_temperature,
+        }
+    }
+}
+
+#[cfg(test)]
+impl ShapeStats {
+    /// Unit-variance Gaussian at `mean`, for unit tests.
+    pub(crate) fn for_tests(mean: [f64; SHAPE_FEATURES]) -> ShapeStats {
+        ShapeStats {
+            mean,
+            var: [1.0; SHAPE_FEATURES],
         }
     }
 }
@@ -664,7 +765,7 @@ mod tests {
     use super::*;
 
     fn tiny() -> Model {
-        let meta = Metadata::for_tests(1.0);
+        let meta = Metadata::for_tests();
         let classes = [
             ClassCounts {
                 class_count: 3,
@@ -680,6 +781,7 @@ mod tests {
             columns: vec![0, 1, 2],
             classes,
             calibration: Calibration::identity(0.0),
+            shape: ShapeStats::for_tests([0.0, 0.0]),
         };
         Model::from_parts(
             meta,
@@ -721,13 +823,17 @@ mod tests {
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x40;
         assert!(msg(&flipped).contains("checksum"));
-        let mut v2 = bytes.clone();
-        v2[MAGIC.len()] = 2;
-        let m = msg(&v2);
+        let mut newer = bytes.clone();
+        newer[MAGIC.len()] = (FORMAT_VERSION + 1) as u8;
+        let m = msg(&newer);
         assert!(
-            m.contains("version 2") && m.contains("upgrade satire"),
+            m.contains(&format!("version {}", FORMAT_VERSION + 1)) && m.contains("upgrade satire"),
             "{m}"
         );
+        let mut older = bytes.clone();
+        older[MAGIC.len()] = (FORMAT_VERSION - 1) as u8;
+        let m = msg(&older);
+        assert!(m.contains("retrain"), "{m}");
         assert!(msg(&bytes[..MAGIC.len() + 2]).contains("truncated"));
     }
 }

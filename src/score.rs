@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Label, Model};
-use crate::tokenize::{TokenBuffers, Tokenizer};
+use crate::tokenize::{text_shape, TokenBuffers, Tokenizer};
 
 /// The score of one text.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,9 +147,8 @@ impl<'m> Scorer<'m> {
     pub fn score(&mut self, text: &str) -> Score {
         let model = self.model;
         let k = model.components().len();
-        let stride = if k > 1 { 2 * k } else { 1 };
         self.sums.clear();
-        self.sums.resize(stride, 0.0);
+        self.sums.resize(k, 0.0);
         let sums = &mut self.sums;
         let (mut known, mut tokens) = (0u64, 0u64);
         self.tokenizer.for_each_token(text, &mut self.bufs, |t| {
@@ -161,7 +160,7 @@ impl<'m> Scorer<'m> {
                 known += 1;
             }
         });
-        let (ev, route) = self.sums.split_at(k);
+        let ev = &self.sums;
         let raw = |c: usize| model.prior_log_odds(c) + ev[c];
         let cal = |c: usize| {
             let cal = model.calibration(c);
@@ -170,16 +169,17 @@ impl<'m> Scorer<'m> {
         let (raw_log_odds, log_odds, component, component_p) = if k == 1 {
             (raw(0), cal(0), 0, 1.0)
         } else {
-            // Router posterior over components, normalised in log space.
+            // Router posterior over components from the text's shape,
+            // normalised in log space.
+            let shape = text_shape(text);
             let lg = &mut self.scratch;
             lg.clear();
-            let temperature = model.meta().router_temperature;
             lg.extend(
                 model
                     .router_log_prior()
                     .iter()
-                    .zip(route)
-                    .map(|(p, s)| (p + s) / temperature),
+                    .zip(model.components())
+                    .map(|(p, c)| p + c.shape.log_density(&shape)),
             );
             let z = log_sum_exp(lg.iter().copied());
             lg.iter_mut().for_each(|g| *g -= z);
@@ -231,56 +231,60 @@ mod tests {
         assert!(log_sigmoid(-1e6).is_finite() && log_sigmoid(1e6) == 0.0);
     }
 
-    fn two_component_model(router_temperature: f64) -> Model {
-        use crate::model::{Calibration, ClassCounts, ComponentCounts, Metadata};
-        let meta = Metadata::for_tests(router_temperature);
-        let comp = |name: &str, real: Vec<f64>, satire: Vec<f64>| ComponentCounts {
-            name: name.into(),
-            columns: vec![0, 1],
-            classes: [
-                ClassCounts {
-                    class_count: 2,
-                    feature_count: real,
-                },
-                ClassCounts {
-                    class_count: 2,
-                    feature_count: satire,
-                },
-            ],
-            calibration: Calibration::identity(0.0),
-        };
-        // Router counts: a = [10, 10] over 4 docs, b = [6, 2] over 4 docs.
+    fn two_component_model() -> Model {
+        use crate::model::{Calibration, ClassCounts, ComponentCounts, Metadata, ShapeStats};
+        let comp =
+            |name: &str, real: Vec<f64>, satire: Vec<f64>, shape: [f64; 2]| ComponentCounts {
+                name: name.into(),
+                columns: vec![0, 1],
+                classes: [
+                    ClassCounts {
+                        class_count: 2,
+                        feature_count: real,
+                    },
+                    ClassCounts {
+                        class_count: 2,
+                        feature_count: satire,
+                    },
+                ],
+                calibration: Calibration::identity(0.0),
+                shape: ShapeStats::for_tests(shape),
+            };
+        // "wow" has shape [ln 4, 0]: component a's mean; b's is one unit
+        // longer.
+        let wow = 4f64.ln();
         let comps = vec![
-            comp("a", vec![9.0, 1.0], vec![1.0, 9.0]),
-            comp("b", vec![3.0, 1.0], vec![3.0, 1.0]),
+            comp("a", vec![9.0, 1.0], vec![1.0, 9.0], [wow, 0.0]),
+            comp("b", vec![3.0, 1.0], vec![3.0, 1.0], [wow + 1.0, 0.0]),
         ];
-        Model::from_parts(meta, vec!["said".into(), "wow".into()], comps).unwrap()
+        Model::from_parts(
+            Metadata::for_tests(),
+            vec!["said".into(), "wow".into()],
+            comps,
+        )
+        .unwrap()
     }
 
     #[test]
-    fn router_mixes_components_and_temperature_softens_it() {
-        let m1 = two_component_model(1.0);
-        let m4 = two_component_model(4.0);
-        // By hand, alpha 1 over 2 columns, equal router priors (4 docs each):
-        // P(wow | a) = 11/22, P(wow | b) = 3/10.
-        let (la, lb) = ((11.0f64 / 22.0).ln(), (3.0f64 / 10.0).ln());
-        let gate = |t: f64| 1.0 / (1.0 + ((lb - la) / t).exp());
+    fn router_mixes_components_by_shape() {
+        let m = two_component_model();
+        // Equal priors (4 documents each), unit variances: the log-density
+        // of b is lower by 1/2, so P(a | "wow") = 1 / (1 + e^-0.5).
+        let gate = 1.0 / (1.0 + (-0.5f64).exp());
         // Component a: satire log-odds of "wow" = ln(10/12) - ln(2/12);
         // component b has identical classes: log-odds 0.
         let pa = sigmoid((10.0f64 / 12.0).ln() - (2.0f64 / 12.0).ln());
-        for (m, t) in [(&m1, 1.0), (&m4, 4.0)] {
-            let s = Scorer::new(m).calibrated(false).score("wow");
-            let want = gate(t) * pa + (1.0 - gate(t)) * 0.5;
-            assert!(
-                (s.p_satire - want).abs() < 1e-12,
-                "T={t}: {} vs {want}",
-                s.p_satire
-            );
-            assert_eq!(s.component, 0);
-            assert!((s.component_p - gate(t)).abs() < 1e-12);
-        }
-        // A higher temperature moves the gate toward even.
-        assert!(gate(4.0) < gate(1.0) && gate(4.0) > 0.5);
+        let s = Scorer::new(&m).calibrated(false).score("wow");
+        let want = gate * pa + (1.0 - gate) * 0.5;
+        assert!(
+            (s.p_satire - want).abs() < 1e-12,
+            "{} vs {want}",
+            s.p_satire
+        );
+        assert_eq!(s.component, 0);
+        assert!((s.component_p - gate).abs() < 1e-12);
+        // Seven bytes are nearer b's length than a's.
+        assert_eq!(Scorer::new(&m).score("wow wow").component, 1);
     }
 
     #[test]

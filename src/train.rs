@@ -28,13 +28,12 @@
 //! | `calibrate` | true | fit the calibration (a component with fewer examples of a class than `folds` keeps the raw posterior) | |
 //! | `folds` | 5 | folds for the calibration | >= 2 |
 //! | `one_component` | false | pool all sources into one component | |
-//! | `router_temperature` | 1.0 | divides the router's log-likelihoods (larger: softer mixing) | > 0 |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
 use std::path::{Path, PathBuf};
 
 use linfa::prelude::*;
-use linfa_bayes::MultinomialNb;
+use linfa_bayes::{GaussianNb, MultinomialNb};
 use ndarray::{Array1, Array2};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -42,11 +41,11 @@ use crate::error::{Error, Result};
 use crate::eval::{evaluate, stratified_folds};
 use crate::io::{read_labelled, Columns, Example};
 use crate::model::{
-    Calibration, ClassCounts, ComponentCounts, HeldOutFigures, Label, Metadata, Model,
+    Calibration, ClassCounts, ComponentCounts, HeldOutFigures, Label, Metadata, Model, ShapeStats,
     SourceSummary,
 };
 use crate::score::Scorer;
-use crate::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
+use crate::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 
 /// Training parameters; see the module docs for the table. Build with
 /// [`TrainParams::default`] and the setters, then [`TrainParams::check`].
@@ -70,8 +69,6 @@ pub struct TrainParams {
     pub folds: usize,
     /// Pool every source into one component.
     pub one_component: bool,
-    /// Router temperature (see [`Metadata::router_temperature`]).
-    pub router_temperature: f64,
 }
 
 impl Default for TrainParams {
@@ -86,7 +83,6 @@ impl Default for TrainParams {
             calibrate: true,
             folds: 5,
             one_component: false,
-            router_temperature: 1.0,
         }
     }
 }
@@ -119,12 +115,6 @@ impl TrainParams {
                     "prior-satire must be strictly between 0 and 1, got {p}"
                 )));
             }
-        }
-        if !(self.router_temperature > 0.0 && self.router_temperature.is_finite()) {
-            return Err(Error::Param(format!(
-                "router-temperature must be positive, got {}",
-                self.router_temperature
-            )));
         }
         if self.folds < 2 {
             return Err(Error::Param("folds must be at least 2".into()));
@@ -339,6 +329,29 @@ impl Drop for QuietStderr {
     }
 }
 
+/// Fits linfa's `GaussianNb` (default `var_smoothing`) to the shapes of
+/// the training texts, one class per component, and returns each
+/// component's Gaussian. A feature constant over every text cannot tell
+/// components apart; linfa gives it variance 0, which becomes 1.
+fn fit_shapes(
+    shapes: &[[f64; SHAPE_FEATURES]],
+    targets: &[usize],
+    k: usize,
+) -> Result<Vec<ShapeStats>> {
+    let x = Array2::from_shape_fn((shapes.len(), SHAPE_FEATURES), |(i, j)| shapes[i][j]);
+    let y: Array1<usize> = targets.iter().copied().collect();
+    let nb: GaussianNb<f64, usize> = GaussianNb::params().fit(&DatasetBase::new(x, y))?;
+    let mut stats = Model::shapes_from_linfa(&nb, k)?;
+    for s in &mut stats {
+        for v in &mut s.var {
+            if v.is_nan() || *v <= 0.0 {
+                *v = 1.0;
+            }
+        }
+    }
+    Ok(stats)
+}
+
 /// Fits linfa's MultinomialNb over chunks of at most `chunk_mb` MiB of
 /// dense rows. Equal to one `fit` on all rows.
 fn fit_linfa(
@@ -514,6 +527,8 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             toks
         })
         .collect();
+    let shapes: Vec<[f64; SHAPE_FEATURES]> =
+        set.examples.iter().map(|e| text_shape(&e.text)).collect();
     let vocab_tokens = build_vocab(&docs, p.min_df, p.max_features);
     if vocab_tokens.is_empty() {
         return Err(Error::Data(format!(
@@ -555,6 +570,13 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             .filter(|(_, idx): &(String, Vec<usize>)| !idx.is_empty())
             .collect()
     };
+    let mut component_of = vec![0usize; set.examples.len()];
+    for (g, (_, idx)) in groups.iter().enumerate() {
+        for &i in idx {
+            component_of[i] = g;
+        }
+    }
+    let mut shape_stats = fit_shapes(&shapes, &component_of, groups.len())?.into_iter();
     let mut components = Vec::with_capacity(groups.len());
     for (name, idx) in groups {
         // The component's own columns: vocabulary tokens seen in its rows,
@@ -613,11 +635,15 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             // move them to the balance the user asked for.
             calibration.intercept += (prior / (1.0 - prior)).ln() - fitted;
         }
+        let shape = shape_stats
+            .next()
+            .ok_or_else(|| Error::Data("internal: one shape Gaussian per component".into()))?;
         components.push(ComponentCounts {
             name,
             columns,
             classes,
             calibration,
+            shape,
         });
     }
     let meta = Metadata {
@@ -630,7 +656,6 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         sources: set.sources.clone(),
         excluded: set.excluded.clone(),
         heldout: vec![],
-        router_temperature: p.router_temperature,
     };
     Model::from_parts(meta, vocab_tokens, components)
 }

@@ -1,15 +1,17 @@
-//! The sparse scoring table equals linfa-bayes on real text, and chunked
-//! `fit_with` training equals one `fit`.
+//! The sparse scoring table equals linfa-bayes on real text, chunked
+//! `fit_with` training equals one `fit`, and the shape router equals
+//! linfa's `GaussianNb`.
 
 mod common;
 use common::*;
 
 use linfa::prelude::*;
-use linfa_bayes::{MultinomialNb, NaiveBayes};
+use linfa_bayes::{GaussianNb, MultinomialNb, NaiveBayes};
 use ndarray::{Array1, Array2};
 use satire::io::Example;
 use satire::model::{Label, Model};
 use satire::score::{sigmoid, Scorer};
+use satire::tokenize::text_shape;
 use satire::train::{self, TrainParams, TrainingSet};
 
 fn seed_set() -> TrainingSet {
@@ -116,4 +118,79 @@ fn posterior_is_finite_for_any_length() {
     let mut cal = Scorer::new(&model);
     let s = cal.score(&long);
     assert!(s.log_odds.is_finite() && (0.0..=1.0).contains(&s.p_satire));
+}
+
+/// Two sources of real text: the seed articles, and their paragraphs as
+/// short texts with the article's label.
+fn two_source_set() -> TrainingSet {
+    let mut set = seed_set();
+    let paragraphs: Vec<Example> = set
+        .examples
+        .iter()
+        .flat_map(|e| {
+            e.text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Example {
+                    id: String::new(),
+                    label: e.label,
+                    text: l.to_string(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    set.source_of
+        .extend(std::iter::repeat_n(1, paragraphs.len()));
+    set.examples.extend(paragraphs);
+    set
+}
+
+#[test]
+fn shape_router_equals_linfa_gaussian_nb() {
+    let set = two_source_set();
+    let model = train::fit(
+        &TrainParams {
+            min_df: 1,
+            calibrate: false,
+            ..Default::default()
+        }
+        .check()
+        .unwrap(),
+        &set,
+    )
+    .unwrap();
+    assert_eq!(model.components().len(), 2);
+    let shapes: Vec<[f64; 2]> = set.examples.iter().map(|e| text_shape(&e.text)).collect();
+    let x = Array2::from_shape_fn((shapes.len(), 2), |(i, j)| shapes[i][j]);
+    let y: Array1<usize> = set.source_of.iter().copied().collect();
+    let direct: GaussianNb<f64, usize> = GaussianNb::params()
+        .fit(&DatasetBase::new(x.clone(), y))
+        .unwrap();
+    assert_eq!(model.shape_router_to_linfa(), direct);
+    let reloaded = Model::from_bytes(&model.to_bytes(), std::path::Path::new("mem")).unwrap();
+    assert_eq!(reloaded.shape_router_to_linfa(), direct);
+    // The router's posterior over components is linfa's, normalised in
+    // log space, on every text.
+    let jll = direct.joint_log_likelihood(x.view());
+    let mut scorer = Scorer::new(&model);
+    let mut routed = [0, 0];
+    for (i, e) in set.examples.iter().enumerate() {
+        let (a, b) = (jll[&0][i], jll[&1][i]);
+        let m = a.max(b);
+        let p0 = (a - m).exp() / ((a - m).exp() + (b - m).exp());
+        let s = scorer.score(&e.text);
+        let ours_p0 = if s.component == 0 {
+            s.component_p
+        } else {
+            1.0 - s.component_p
+        };
+        assert!((ours_p0 - p0).abs() < 1e-9, "{i}: {ours_p0} vs {p0}");
+        routed[s.component] += 1;
+    }
+    // And it routes: articles to the article component, paragraphs mostly
+    // to the paragraph one.
+    assert!(set.examples[..5]
+        .iter()
+        .all(|e| scorer.score(&e.text).component == 0));
+    assert!(routed[1] > routed[0], "{routed:?}");
 }

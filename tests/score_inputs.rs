@@ -154,12 +154,12 @@ fn output_file_is_written_whole_and_threshold_and_raw_apply() {
 #[test]
 fn corrupt_model_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "bad.satmodel", "satire-model\n\u{2}\0\0\0rest");
+    let m = write(dir.path(), "bad.satmodel", "satire-model\n\u{9}\0\0\0rest");
     let out = satire(&["score", "-m", m.to_str().unwrap(), "corpus/seeds"], None);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("bad.satmodel") && err.contains("version 2") && err.contains("upgrade satire"),
+        err.contains("bad.satmodel") && err.contains("version 9") && err.contains("upgrade satire"),
         "{err}"
     );
 }

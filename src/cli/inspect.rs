@@ -69,9 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("alpha          {}", meta.alpha);
     if model.components().len() > 1 {
         println!(
-            "router         naive Bayes over {} components, temperature {}",
+            "router         Gaussian naive Bayes over {} components on text shape (ln(1+bytes), share of capitalised words)",
             model.components().len(),
-            meta.router_temperature
         );
     }
     for comp in model.components() {
@@ -80,6 +79,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "component      {}: {} real + {} satire documents; log_odds = {:.4} * evidence / n^{} + {:.4}",
             comp.name, comp.classes[0].class_count, comp.classes[1].class_count, c.slope, c.gamma, c.intercept
         );
+        if model.components().len() > 1 {
+            let s = &comp.shape;
+            println!(
+                "  routed by    ln(1+bytes) {:.2} ± {:.2}, capitalised {:.3} ± {:.3}",
+                s.mean[0],
+                s.var[0].sqrt(),
+                s.mean[1],
+                s.var[1].sqrt()
+            );
+        }
     }
     for s in &meta.sources {
         println!(

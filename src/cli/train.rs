@@ -36,10 +36,6 @@ pub struct TrainOpts {
     /// per training file, mixed by a router).
     #[arg(long)]
     pub one_component: bool,
-    /// Divide the router's log-likelihoods by this (1: plain naive-Bayes
-    /// router; larger: components are mixed more softly).
-    #[arg(long, default_value_t = 1.0)]
-    pub router_temperature: f64,
     /// Fold words to lower case (default: keep case; word shape carries tone).
     #[arg(long)]
     pub lowercase: bool,
@@ -75,7 +71,6 @@ impl TrainOpts {
             calibrate: !self.no_calibrate,
             folds: self.calibration_folds,
             one_component: self.one_component,
-            router_temperature: self.router_temperature,
         }
     }
 }
