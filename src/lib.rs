@@ -4,8 +4,9 @@
 //! [`tokenize`] (Unicode word segmentation), counted against a
 //! [`vocab::Vocabulary`], and scored by a multinomial naive-Bayes model
 //! trained with `linfa-bayes` ([`train`]); [`score`] turns the model's
-//! evidence into a calibrated probability, [`eval`] measures it, and [`io`]
-//! reads inputs and writes results.
+//! evidence into a calibrated probability, [`explain`] shows which tokens
+//! and sentences moved it, [`eval`] measures it, and [`io`] reads inputs
+//! and writes results.
 //!
 //! Data flows one way: bytes -> [`tokenize`] -> [`vocab`] -> [`model`] ->
 //! [`score`] -> [`io`] writers.
@@ -23,6 +24,7 @@
 
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod io;
 pub mod model;
 pub mod score;

@@ -98,32 +98,45 @@ impl Tokenizer {
 
     /// Calls `f` once per token of `text`, in text order. The `&str` handed
     /// to `f` lives in `bufs` and is valid only during the call.
+    #[inline]
     pub fn for_each_token<F: FnMut(&str)>(&self, text: &str, bufs: &mut TokenBuffers, mut f: F) {
+        self.for_each_token_at(text, bufs, |_, t| f(t))
+    }
+
+    /// Like [`Tokenizer::for_each_token`], also passing the byte offset in
+    /// `text` of the word or mark that produced each token (for a bigram,
+    /// its second word). Explanations use it to credit tokens to sentences.
+    pub fn for_each_token_at<F: FnMut(usize, &str)>(
+        &self,
+        text: &str,
+        bufs: &mut TokenBuffers,
+        mut f: F,
+    ) {
         let cfg = &self.config;
         let mut have_prev = false;
-        for seg in text.split_word_bounds() {
+        for (at, seg) in text.split_word_bound_indices() {
             if seg.chars().any(char::is_alphanumeric) {
                 if cfg.case_cues {
                     if let Some(cue) = case_cue(seg) {
-                        f(cue);
+                        f(at, cue);
                     }
                 }
                 fold_word(seg, cfg, &mut bufs.word);
-                f(&bufs.word);
+                f(at, &bufs.word);
                 if cfg.bigrams {
                     if have_prev {
                         bufs.pair.clear();
                         bufs.pair.push_str(&bufs.prev);
                         bufs.pair.push(' ');
                         bufs.pair.push_str(&bufs.word);
-                        f(&bufs.pair);
+                        f(at, &bufs.pair);
                     }
                     std::mem::swap(&mut bufs.prev, &mut bufs.word);
                     have_prev = true;
                 }
             } else if cfg.cues {
                 if let Some(cue) = punctuation_cue(seg) {
-                    f(cue);
+                    f(at, cue);
                 }
             }
         }

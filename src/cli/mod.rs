@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use satire::io::Columns;
+use satire::io::{AtomicFile, Columns};
 use satire::model::Model;
 
 mod eval;
+mod explain;
 mod inspect;
 mod score;
 mod train;
@@ -38,6 +39,8 @@ enum Command {
     Score(score::Args),
     /// Measure a model on labelled data, or cross-validate training.
     Eval(eval::Args),
+    /// Show the cue words and sentences behind each score.
+    Explain(explain::Args),
     /// Show a model's metadata and its strongest cue words.
     Inspect(inspect::Args),
 }
@@ -85,6 +88,28 @@ impl ColumnArgs {
     }
 }
 
+/// Where a verb writes: standard output, or a file that appears only once
+/// complete.
+pub enum Output {
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
+    File(AtomicFile),
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(w) => w.flush(),
+        }
+    }
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
@@ -103,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Inspect(a) => inspect::run(a),
     };
     match result {

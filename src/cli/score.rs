@@ -9,7 +9,7 @@ use satire::io::{
 };
 use satire::score::{Decision, Scorer};
 
-use super::{ColumnArgs, ModelArg};
+use super::{ColumnArgs, ModelArg, Output};
 
 /// Score articles.
 ///
@@ -59,26 +59,6 @@ pub struct Args {
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-}
-
-enum Output {
-    Stdout(std::io::BufWriter<std::io::StdoutLock<'static>>),
-    File(AtomicFile),
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Output::Stdout(w) => w.write(buf),
-            Output::File(w) => w.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File(w) => w.flush(),
-        }
-    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,243 @@
+//! `satire explain`: the cue words and sentences behind each score.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use satire::explain::{Explainer, Explanation, TokenShare};
+use satire::io::{AtomicFile, ItemReader, StdinFormat, DEFAULT_MAX_BYTES};
+use satire::model::Model;
+use satire::score::Decision;
+use serde_json::json;
+
+use super::{ColumnArgs, ModelArg, Output};
+
+/// Explain scores: the tokens and sentences that moved each article's
+/// log-odds, with their exact contributions.
+///
+/// For each article: its label and P(satire); the component that scored
+/// it; `log_odds = intercept + token contributions + mixing`, where each
+/// token's contribution is `scale * count * weight`; the strongest cue
+/// tokens each way; and its sentences, most satirical first, each with its
+/// share of the log-odds and its own naive-Bayes P(satire). Inputs are read
+/// as `satire score` reads them.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Inputs to explain.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Write here instead of standard output (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Cue tokens shown in each direction.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Sentences shown in text output (JSON always has all of them).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub sentences: usize,
+    /// Explain the raw naive-Bayes posterior instead of the calibrated one.
+    #[arg(long)]
+    pub raw: bool,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    /// How standard input (`-`) is read.
+    #[arg(long, value_enum, default_value_t = StdinFormat::Text)]
+    pub stdin: StdinFormat,
+    /// Longest text accepted, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+}
+
+/// Output formats of `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// One JSON object per article, one per line.
+    Json,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.max_bytes == 0 {
+        anyhow::bail!("--max-bytes must be at least 1");
+    }
+    let model = args.model.load()?;
+    let reader = ItemReader {
+        columns: args.columns.columns(),
+        stdin: args.stdin,
+        max_bytes: args.max_bytes,
+    };
+    reader.check_headers(&args.paths)?;
+    let mut out = match &args.out {
+        Some(p) => Output::File(AtomicFile::create(p)?),
+        None => Output::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let out_name = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("<stdout>"));
+    let io_err = |e: std::io::Error| satire::Error::Io {
+        path: out_name.clone(),
+        source: e,
+    };
+    let mut explainer = Explainer::new(&model).calibrated(!args.raw);
+    let mut failed = 0u64;
+    reader.for_each(&args.paths, |item| {
+        match &item.text {
+            Ok(text) => {
+                let e = explainer.explain(text);
+                match args.format {
+                    Format::Text => write_text(&mut out, &model, &item.id, text, &e, &args),
+                    Format::Json => write_json(&mut out, &model, &item.id, text, &e, args.top),
+                }
+            }
+            Err(msg) => {
+                failed += 1;
+                match args.format {
+                    Format::Text => writeln!(out, "== {}\nerror: {msg}\n", item.id),
+                    Format::Json => writeln!(out, "{}", json!({"id": item.id, "error": msg})),
+                }
+            }
+        }
+        .map_err(io_err)
+    })?;
+    match out {
+        Output::Stdout(mut w) => w.flush().map_err(io_err)?,
+        Output::File(f) => f.commit()?,
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A sentence on one line, at most `max` characters.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn satire_cues(e: &Explanation, n: usize) -> impl Iterator<Item = &TokenShare> {
+    e.tokens.iter().filter(|t| t.contribution > 0.0).take(n)
+}
+
+fn real_cues(e: &Explanation, n: usize) -> impl Iterator<Item = &TokenShare> {
+    e.tokens
+        .iter()
+        .rev()
+        .filter(|t| t.contribution < 0.0)
+        .take(n)
+}
+
+fn write_text(
+    out: &mut impl Write,
+    model: &Model,
+    id: &str,
+    text: &str,
+    e: &Explanation,
+    args: &Args,
+) -> std::io::Result<()> {
+    let s = &e.score;
+    writeln!(out, "== {id}")?;
+    writeln!(
+        out,
+        "{}  p_satire {:.4}  log_odds {:.4}",
+        Decision::default().label(s.p_satire),
+        s.p_satire,
+        s.log_odds
+    )?;
+    writeln!(
+        out,
+        "component {} (router {:.3})",
+        model.components()[e.component].name,
+        s.component_p
+    )?;
+    writeln!(
+        out,
+        "log_odds = intercept {:+.4} + tokens {:+.4} ({} known of {}, scale {:.4}) + mixing {:+.4}",
+        e.intercept,
+        e.token_total(),
+        s.known_tokens,
+        s.tokens,
+        e.scale,
+        e.mixing
+    )?;
+    for (title, cues) in [
+        ("satire cues", satire_cues(e, args.top).collect::<Vec<_>>()),
+        ("real cues", real_cues(e, args.top).collect::<Vec<_>>()),
+    ] {
+        writeln!(out, "{title} (contribution = count x weight x scale):")?;
+        for t in cues {
+            writeln!(
+                out,
+                "  {:+9.4}  {:>3} x {:+.3}  {}",
+                t.contribution, t.count, t.weight, t.token
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "sentences, most satirical first (contribution, own P(satire)):"
+    )?;
+    for i in e.sentences_by_satire().into_iter().take(args.sentences) {
+        let st = &e.sentences[i];
+        writeln!(
+            out,
+            "  {:+9.4}  {:.3}  {}",
+            st.contribution,
+            st.p_satire,
+            one_line(&text[st.start..st.end], 140)
+        )?;
+    }
+    writeln!(out)
+}
+
+fn write_json(
+    out: &mut impl Write,
+    model: &Model,
+    id: &str,
+    text: &str,
+    e: &Explanation,
+    top: usize,
+) -> std::io::Result<()> {
+    let s = &e.score;
+    let cue = |t: &TokenShare| json!({"token": t.token, "count": t.count, "weight": t.weight, "contribution": t.contribution});
+    let v = json!({
+        "id": id,
+        "label": Decision::default().label(s.p_satire),
+        "p_satire": s.p_satire,
+        "log_odds": s.log_odds,
+        "component": model.components()[e.component].name,
+        "router_p": s.component_p,
+        "intercept": e.intercept,
+        "scale": e.scale,
+        "token_total": e.token_total(),
+        "mixing": e.mixing,
+        "known_tokens": s.known_tokens,
+        "tokens": s.tokens,
+        "satire_cues": satire_cues(e, top).map(cue).collect::<Vec<_>>(),
+        "real_cues": real_cues(e, top).map(cue).collect::<Vec<_>>(),
+        "sentences": e.sentences.iter().map(|st| json!({
+            "start": st.start,
+            "end": st.end,
+            "text": &text[st.start..st.end],
+            "tokens": st.tokens,
+            "contribution": st.contribution,
+            "p_satire": st.p_satire,
+        })).collect::<Vec<_>>(),
+        "error": null,
+    });
+    writeln!(out, "{v}")
+}

@@ -1,0 +1,192 @@
+//! Why a text got its score: the tokens and the sentences that moved its
+//! log-odds, each with its exact share.
+//!
+//! A text's calibrated log-odds under its component `c` (the one the router
+//! trusts most) is `intercept + scale * sum_j count_j * w_j`, where `w_j` is
+//! the token's satire-minus-real log-probability in `c` and `scale` comes
+//! from the calibration and the text's length. Each token's *contribution*
+//! is `scale * count * w`; they sum, with the intercept, to the component's
+//! log-odds. When other components share the text (the router is never
+//! certain), the mixture moves the final log-odds a little further: that
+//! remainder is reported as `mixing`, so that
+//! `intercept + sum(contributions) + mixing = log_odds` exactly.
+//!
+//! Sentences are UAX #29 sentences (`unicode-segmentation`). A token is
+//! credited to the sentence holding the word or mark that produced it (a
+//! bigram to its second word), so sentence contributions also sum to the
+//! token total. Each sentence also gets its own naive-Bayes posterior under
+//! the same component: `sigmoid(prior + sum of its tokens' weights)`.
+
+use rustc_hash::FxHashMap;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::model::Model;
+use crate::score::{sigmoid, Score, Scorer};
+use crate::tokenize::TokenBuffers;
+
+/// One token's share of a text's log-odds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenShare {
+    /// The token as the model knows it (folded; bigrams hold a space; cue
+    /// tokens look like `<quote>`).
+    pub token: String,
+    /// Occurrences in the text.
+    pub count: u64,
+    /// The token's weight in the component (satire minus real
+    /// log-probability).
+    pub weight: f64,
+    /// `scale * count * weight`.
+    pub contribution: f64,
+}
+
+/// One sentence's share of a text's log-odds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentenceShare {
+    /// Byte range in the text.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// Known tokens credited to it.
+    pub tokens: u64,
+    /// Sum of its tokens' contributions.
+    pub contribution: f64,
+    /// Its own naive-Bayes P(satire) under the text's component.
+    pub p_satire: f64,
+}
+
+/// The explanation of one text's score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// The score, exactly as `satire score` gives it.
+    pub score: Score,
+    /// Index of the component explained (the router's choice).
+    pub component: usize,
+    /// Calibration intercept (or the prior log-odds, for raw scores).
+    pub intercept: f64,
+    /// Factor applied to each token weight.
+    pub scale: f64,
+    /// `log_odds - (intercept + sum of contributions)`: what mixing in the
+    /// other components adds (0 with one component).
+    pub mixing: f64,
+    /// Every known token, strongest satire evidence first.
+    pub tokens: Vec<TokenShare>,
+    /// Every sentence, in text order.
+    pub sentences: Vec<SentenceShare>,
+}
+
+impl Explanation {
+    /// Sum of all token contributions.
+    pub fn token_total(&self) -> f64 {
+        self.tokens.iter().map(|t| t.contribution).sum()
+    }
+
+    /// Sentence indices, most satirical (largest contribution) first.
+    pub fn sentences_by_satire(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.sentences.len()).collect();
+        idx.sort_by(|&a, &b| {
+            self.sentences[b]
+                .contribution
+                .total_cmp(&self.sentences[a].contribution)
+                .then(a.cmp(&b))
+        });
+        idx
+    }
+}
+
+/// Explains texts with one model, reusing buffers between texts.
+pub struct Explainer<'m> {
+    scorer: Scorer<'m>,
+    bufs: TokenBuffers,
+    calibrated: bool,
+}
+
+impl<'m> Explainer<'m> {
+    /// An explainer of calibrated scores.
+    pub fn new(model: &'m Model) -> Self {
+        Explainer {
+            scorer: Scorer::new(model),
+            bufs: TokenBuffers::default(),
+            calibrated: true,
+        }
+    }
+
+    /// With `false`, explains the raw naive-Bayes posterior.
+    pub fn calibrated(mut self, on: bool) -> Self {
+        self.scorer = self.scorer.calibrated(on);
+        self.calibrated = on;
+        self
+    }
+
+    /// Explains one text.
+    pub fn explain(&mut self, text: &str) -> Explanation {
+        let model = self.scorer.model();
+        let score = self.scorer.score(text);
+        let c = score.component;
+        let (scale, intercept) = if self.calibrated {
+            let cal = model.calibration(c);
+            (cal.scale(score.known_tokens), cal.intercept)
+        } else {
+            (1.0, model.prior_log_odds(c))
+        };
+        let sentences_at: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
+        let mut sentences: Vec<SentenceShare> = sentences_at
+            .iter()
+            .map(|&(start, s)| SentenceShare {
+                start,
+                end: start + s.len(),
+                tokens: 0,
+                contribution: 0.0,
+                p_satire: 0.0,
+            })
+            .collect();
+        let mut evidence = vec![0.0f64; sentences.len()];
+        let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
+        let tokenizer = model.tokenizer();
+        tokenizer.for_each_token_at(text, &mut self.bufs, |at, t| {
+            if let Some(col) = model.column(t) {
+                *counts.entry(col).or_insert(0) += 1;
+                // The sentence holding byte `at`: the last one starting at
+                // or before it.
+                let si = sentences
+                    .partition_point(|s| s.start <= at)
+                    .saturating_sub(1);
+                if let Some(s) = sentences.get_mut(si) {
+                    s.tokens += 1;
+                    evidence[si] += model.weight(c, col);
+                }
+            }
+        });
+        for (s, ev) in sentences.iter_mut().zip(&evidence) {
+            s.contribution = scale * ev;
+            s.p_satire = sigmoid(model.prior_log_odds(c) + ev);
+        }
+        let vocab = model.vocab();
+        let mut tokens: Vec<TokenShare> = counts
+            .into_iter()
+            .map(|(col, count)| {
+                let weight = model.weight(c, col);
+                TokenShare {
+                    token: vocab.token(col as usize).to_string(),
+                    count,
+                    weight,
+                    contribution: scale * weight * count as f64,
+                }
+            })
+            .collect();
+        tokens.sort_by(|a, b| {
+            b.contribution
+                .total_cmp(&a.contribution)
+                .then_with(|| a.token.cmp(&b.token))
+        });
+        let total: f64 = tokens.iter().map(|t| t.contribution).sum();
+        Explanation {
+            score,
+            component: c,
+            intercept,
+            scale,
+            mixing: score.log_odds - (intercept + total),
+            tokens,
+            sentences,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! `explain`: token and sentence contributions add up to the score.
+
+mod common;
+use common::*;
+
+use satire::explain::Explainer;
+use satire::io::Example;
+use satire::model::{Label, Model};
+use satire::score::Scorer;
+use satire::train::{self, TrainParams, TrainingSet};
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn contributions_sum_to_the_scorers_log_odds_with_one_component() {
+    // One component: no mixing, so intercept + contributions must equal the
+    // scorer's log-odds, which the scorer sums by its own path.
+    let examples: Vec<Example> = seed_texts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (text, label))| Example {
+            id: format!("seed{i}"),
+            label: Label::parse(&label).unwrap(),
+            text,
+        })
+        .collect();
+    let set = TrainingSet {
+        source_of: vec![0; examples.len()],
+        sources: vec![],
+        excluded: vec![],
+        examples,
+    };
+    let params = TrainParams {
+        min_df: 1,
+        calibrate: false,
+        ..Default::default()
+    };
+    let model = train::fit(&params.check().unwrap(), &set).unwrap();
+    // Short texts too.
+    let headlines = [
+        "Area Man Passionate Defender Of What He Imagines Constitution To Be",
+        "Elon Musk claims ‘massive cyber-attack’ caused X outages",
+    ];
+    let texts = set
+        .examples
+        .iter()
+        .map(|e| e.text.as_str())
+        .chain(headlines);
+    for raw in [false, true] {
+        let mut ex = Explainer::new(&model).calibrated(!raw);
+        let mut sc = Scorer::new(&model).calibrated(!raw);
+        for text in texts.clone() {
+            let e = ex.explain(text);
+            let want = sc.score(text).log_odds;
+            assert!(
+                close(e.intercept + e.token_total(), want),
+                "{} + {} vs {want}",
+                e.intercept,
+                e.token_total()
+            );
+        }
+    }
+}
+
+#[test]
+fn seed_explanations_add_up_on_the_default_model() {
+    let model = Model::embedded().unwrap();
+    let mut ex = Explainer::new(&model);
+    for (text, label) in seed_texts() {
+        let e = ex.explain(&text);
+        // Articles are routed with certainty: the component's own sum is
+        // the score.
+        assert!(e.mixing.abs() < 1e-6, "mixing {}", e.mixing);
+        assert!((e.intercept + e.token_total() + e.mixing - e.score.log_odds).abs() < 1e-9);
+        // Sentences tile the text and their shares, credited by position,
+        // sum to the tokens' shares, aggregated by token.
+        assert_eq!(e.sentences.first().map(|s| s.start), Some(0));
+        assert_eq!(e.sentences.last().map(|s| s.end), Some(text.len()));
+        assert!(e.sentences.windows(2).all(|w| w[0].end == w[1].start));
+        let by_sentence: f64 = e.sentences.iter().map(|s| s.contribution).sum();
+        assert!(close(by_sentence, e.token_total()), "{label}");
+        let credited: u64 = e.sentences.iter().map(|s| s.tokens).sum();
+        assert_eq!(credited, e.score.known_tokens);
+        // Each token's share is count x weight x scale, with the model's weight.
+        for t in &e.tokens {
+            let col = model.column(&t.token).unwrap();
+            assert_eq!(t.weight, model.weight(e.component, col));
+            assert!(close(t.contribution, t.count as f64 * t.weight * e.scale));
+        }
+        assert!(e
+            .tokens
+            .windows(2)
+            .all(|w| w[0].contribution >= w[1].contribution));
+    }
+}
+
+#[test]
+fn cli_json_explains_each_input_in_order() {
+    let out = satire(
+        &["explain", "--format", "json", "--top", "3", "corpus/seeds"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    let scored = score_rows(&satire(&["score", "corpus/seeds"], None));
+    for (r, s) in rows.iter().zip(&scored) {
+        assert_eq!(r["id"].as_str(), Some(s.0.as_str()));
+        assert_eq!(r["label"].as_str(), Some(s.1.as_str()));
+        let sum = r["intercept"].as_f64().unwrap()
+            + r["token_total"].as_f64().unwrap()
+            + r["mixing"].as_f64().unwrap();
+        assert!((sum - r["log_odds"].as_f64().unwrap()).abs() < 1e-9);
+        assert_eq!(r["satire_cues"].as_array().unwrap().len(), 3);
+        assert!(r["sentences"].as_array().unwrap().len() > 5);
+    }
+    // The satire seed's strongest satire cues really push toward satire.
+    assert!(rows[0]["satire_cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["contribution"].as_f64().unwrap() > 0.0));
+}
+
+#[test]
+fn cli_explain_reports_bad_items_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a_empty.txt", "");
+    std::fs::copy(
+        seeds().join("001_47928d6a448b7187.txt"),
+        dir.path().join("b_article.txt"),
+    )
+    .unwrap();
+    let out = satire(&["explain", dir.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let (first, second) = (
+        text.find("a_empty.txt").unwrap(),
+        text.find("b_article.txt").unwrap(),
+    );
+    assert!(first < second);
+    assert!(text.contains("error:"), "{text}");
+    assert!(text.contains("sentences, most satirical first"), "{text}");
+}
