@@ -219,13 +219,13 @@ pub const SHAPE_FEATURES: usize = 2;
 pub fn text_shape(text: &str) -> [f64; SHAPE_FEATURES] {
     let (mut starts, mut capitals) = (0u64, 0u64);
     let mut in_word = false;
+    // Branch-free: `&` and `|` on bools, not `&&` and `||`.
     for &b in text.as_bytes() {
         let letter = b.is_ascii_alphabetic();
-        if letter && !in_word {
-            starts += 1;
-            capitals += b.is_ascii_uppercase() as u64;
-        }
-        in_word = letter || b.is_ascii_digit() || b == b'\'' || !b.is_ascii();
+        let start = letter & !in_word;
+        starts += start as u64;
+        capitals += (start & b.is_ascii_uppercase()) as u64;
+        in_word = letter | b.is_ascii_digit() | (b == b'\'') | (b >= 0x80);
     }
     let caps = if starts == 0 {
         0.0
