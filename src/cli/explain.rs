@@ -191,8 +191,12 @@ fn write_text(
         out,
         "sentences, most satirical first (contribution, own P(satire)):"
     )?;
-    for i in e.sentences_by_satire().into_iter().take(args.sentences) {
-        let st = &e.sentences[i];
+    let shown = e
+        .sentences_by_satire()
+        .into_iter()
+        .map(|i| &e.sentences[i])
+        .filter(|st| !text[st.start..st.end].trim().is_empty());
+    for st in shown.take(args.sentences) {
         writeln!(
             out,
             "  {:+9.4}  {:.3}  {}",
