@@ -91,3 +91,22 @@ pub fn seed_texts() -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The seeds as a one-source training set, in file order.
+pub fn seed_set() -> satire::train::TrainingSet {
+    let examples: Vec<satire::io::Example> = seed_texts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (text, label))| satire::io::Example {
+            id: format!("seed{i}"),
+            label: satire::model::Label::parse(&label).unwrap(),
+            text,
+        })
+        .collect();
+    satire::train::TrainingSet {
+        source_of: vec![0; examples.len()],
+        sources: vec![],
+        excluded: vec![],
+        examples,
+    }
+}

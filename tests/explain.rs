@@ -4,10 +4,9 @@ mod common;
 use common::*;
 
 use satire::explain::Explainer;
-use satire::io::Example;
-use satire::model::{Label, Model};
+use satire::model::Model;
 use satire::score::Scorer;
-use satire::train::{self, TrainParams, TrainingSet};
+use satire::train::{self, TrainParams};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
@@ -17,21 +16,7 @@ fn close(a: f64, b: f64) -> bool {
 fn contributions_sum_to_the_scorers_log_odds_with_one_component() {
     // One component: no mixing, so intercept + contributions must equal the
     // scorer's log-odds, which the scorer sums by its own path.
-    let examples: Vec<Example> = seed_texts()
-        .into_iter()
-        .enumerate()
-        .map(|(i, (text, label))| Example {
-            id: format!("seed{i}"),
-            label: Label::parse(&label).unwrap(),
-            text,
-        })
-        .collect();
-    let set = TrainingSet {
-        source_of: vec![0; examples.len()],
-        sources: vec![],
-        excluded: vec![],
-        examples,
-    };
+    let set = seed_set();
     let params = TrainParams {
         min_df: 1,
         calibrate: false,

@@ -9,28 +9,10 @@ use linfa::prelude::*;
 use linfa_bayes::{GaussianNb, MultinomialNb, NaiveBayes};
 use ndarray::{Array1, Array2};
 use satire::io::Example;
-use satire::model::{Label, Model};
+use satire::model::Model;
 use satire::score::{sigmoid, Scorer};
 use satire::tokenize::text_shape;
 use satire::train::{self, TrainParams, TrainingSet};
-
-fn seed_set() -> TrainingSet {
-    let examples: Vec<Example> = seed_texts()
-        .into_iter()
-        .enumerate()
-        .map(|(i, (text, label))| Example {
-            id: format!("seed{i}"),
-            label: Label::parse(&label).unwrap(),
-            text,
-        })
-        .collect();
-    TrainingSet {
-        source_of: vec![0; examples.len()],
-        sources: vec![],
-        excluded: vec![],
-        examples,
-    }
-}
 
 /// Dense count rows of `texts` over component 0's linfa columns.
 fn dense(model: &Model, texts: &[String]) -> Array2<f64> {

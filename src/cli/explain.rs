@@ -5,12 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use satire::explain::{Explainer, Explanation, TokenShare};
-use satire::io::{AtomicFile, ItemReader, StdinFormat, DEFAULT_MAX_BYTES};
 use satire::model::Model;
 use satire::score::Decision;
 use serde_json::json;
 
-use super::{ColumnArgs, ModelArg, Output};
+use super::{InputArgs, ModelArg, Output};
 
 /// Explain scores: the tokens and sentences that moved each article's
 /// log-odds, with their exact contributions.
@@ -44,13 +43,7 @@ pub struct Args {
     #[arg(long)]
     pub raw: bool,
     #[command(flatten)]
-    pub columns: ColumnArgs,
-    /// How standard input (`-`) is read.
-    #[arg(long, value_enum, default_value_t = StdinFormat::Text)]
-    pub stdin: StdinFormat,
-    /// Longest text accepted, in bytes.
-    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
-    pub max_bytes: u64,
+    pub input: InputArgs,
 }
 
 /// Output formats of `explain`.
@@ -63,24 +56,9 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.max_bytes == 0 {
-        anyhow::bail!("--max-bytes must be at least 1");
-    }
     let model = args.model.load()?;
-    let reader = ItemReader {
-        columns: args.columns.columns(),
-        stdin: args.stdin,
-        max_bytes: args.max_bytes,
-    };
-    reader.check_headers(&args.paths)?;
-    let mut out = match &args.out {
-        Some(p) => Output::File(AtomicFile::create(p)?),
-        None => Output::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let out_name = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("<stdout>"));
+    let reader = args.input.reader(&args.paths)?;
+    let (mut out, out_name) = Output::open(args.out.as_ref())?;
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
         source: e,
@@ -106,10 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         .map_err(io_err)
     })?;
-    match out {
-        Output::Stdout(mut w) => w.flush().map_err(io_err)?,
-        Output::File(f) => f.commit()?,
-    }
+    out.finish()?;
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use satire::io::{AtomicFile, Columns};
+use satire::io::{AtomicFile, Columns, ItemReader, StdinFormat, DEFAULT_MAX_BYTES};
 use satire::model::Model;
 
 mod eval;
@@ -106,6 +106,61 @@ impl std::io::Write for Output {
         match self {
             Output::Stdout(w) => w.flush(),
             Output::File(w) => w.flush(),
+        }
+    }
+}
+
+/// How the verbs that read items (`score`, `explain`) read them.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InputArgs {
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    /// How `-` (standard input) is read.
+    #[arg(long, value_enum, default_value_t = StdinFormat::Text)]
+    pub stdin: StdinFormat,
+    /// Items larger than this many bytes get an error row.
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
+    pub max_bytes: u64,
+}
+
+impl InputArgs {
+    /// The reader for `paths`, once the settings are valid and every CSV or
+    /// JSONL input has the columns asked for (checked before any output).
+    pub fn reader(&self, paths: &[PathBuf]) -> anyhow::Result<ItemReader> {
+        if self.max_bytes == 0 {
+            anyhow::bail!("--max-bytes must be at least 1");
+        }
+        let reader = ItemReader {
+            columns: self.columns.columns(),
+            stdin: self.stdin,
+            max_bytes: self.max_bytes,
+        };
+        reader.check_headers(paths)?;
+        Ok(reader)
+    }
+}
+
+impl Output {
+    /// Standard output, or `path` written atomically; with the name to use
+    /// in errors.
+    pub fn open(path: Option<&PathBuf>) -> anyhow::Result<(Output, PathBuf)> {
+        Ok(match path {
+            Some(p) => (Output::File(AtomicFile::create(p)?), p.clone()),
+            None => (
+                Output::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+                PathBuf::from("<stdout>"),
+            ),
+        })
+    }
+
+    /// Flushes standard output, or puts the file in place.
+    pub fn finish(self) -> satire::Result<()> {
+        match self {
+            Output::Stdout(mut w) => std::io::Write::flush(&mut w).map_err(|e| satire::Error::Io {
+                path: PathBuf::from("<stdout>"),
+                source: e,
+            }),
+            Output::File(f) => f.commit(),
         }
     }
 }

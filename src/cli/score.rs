@@ -1,15 +1,12 @@
 //! `satire score`: one output row per input item, in input order.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::io::{
-    AtomicFile, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat, DEFAULT_MAX_BYTES,
-};
+use satire::io::{OutputFormat, ScoreRow, ScoreWriter};
 use satire::score::{Decision, Scorer};
 
-use super::{ColumnArgs, ModelArg, Output};
+use super::{InputArgs, ModelArg, Output};
 
 /// Score articles.
 ///
@@ -43,13 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub raw: bool,
     #[command(flatten)]
-    pub columns: ColumnArgs,
-    /// How `-` (standard input) is read.
-    #[arg(long, value_enum, default_value_t = StdinFormat::Text)]
-    pub stdin: StdinFormat,
-    /// Items larger than this many bytes get an error row.
-    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
-    pub max_bytes: u64,
+    pub input: InputArgs,
     /// Exit 0 even when some items could not be scored.
     #[arg(long, conflicts_with = "strict")]
     pub lenient: bool,
@@ -71,24 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..0.5).contains(&args.unsure) {
         anyhow::bail!("--unsure must be in [0, 0.5), got {}", args.unsure);
     }
-    if args.max_bytes == 0 {
-        anyhow::bail!("--max-bytes must be at least 1");
-    }
     let model = args.model.load()?;
-    let reader = ItemReader {
-        columns: args.columns.columns(),
-        stdin: args.stdin,
-        max_bytes: args.max_bytes,
-    };
-    reader.check_headers(&args.paths)?;
-    let out = match &args.out {
-        Some(p) => Output::File(AtomicFile::create(p)?),
-        None => Output::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let out_name = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("<stdout>"));
+    let reader = args.input.reader(&args.paths)?;
+    let (out, out_name) = Output::open(args.out.as_ref())?;
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
         source: e,
@@ -145,11 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             e => Err(e),
         })?;
-    let out = writer.into_inner().map_err(io_err)?;
-    match out {
-        Output::Stdout(mut w) => w.flush().map_err(io_err)?,
-        Output::File(f) => f.commit()?,
-    }
+    writer.into_inner().map_err(io_err)?.finish()?;
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
