@@ -22,7 +22,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::model::Model;
 use crate::score::{sigmoid, Score, Scorer};
-use crate::tokenize::TokenBuffers;
+use crate::tokenize::{TokenBuffers, Tokenizer};
 
 /// One token's share of a text's log-odds.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,6 +96,7 @@ impl Explanation {
 /// Explains texts with one model, reusing buffers between texts.
 pub struct Explainer<'m> {
     scorer: Scorer<'m>,
+    tokenizer: Tokenizer,
     bufs: TokenBuffers,
     calibrated: bool,
 }
@@ -105,6 +106,7 @@ impl<'m> Explainer<'m> {
     pub fn new(model: &'m Model) -> Self {
         Explainer {
             scorer: Scorer::new(model),
+            tokenizer: model.tokenizer(),
             bufs: TokenBuffers::default(),
             calibrated: true,
         }
@@ -128,10 +130,9 @@ impl<'m> Explainer<'m> {
         } else {
             (1.0, model.prior_log_odds(c))
         };
-        let sentences_at: Vec<(usize, &str)> = text.split_sentence_bound_indices().collect();
-        let mut sentences: Vec<SentenceShare> = sentences_at
-            .iter()
-            .map(|&(start, s)| SentenceShare {
+        let mut sentences: Vec<SentenceShare> = text
+            .split_sentence_bound_indices()
+            .map(|(start, s)| SentenceShare {
                 start,
                 end: start + s.len(),
                 tokens: 0,
@@ -141,21 +142,21 @@ impl<'m> Explainer<'m> {
             .collect();
         let mut evidence = vec![0.0f64; sentences.len()];
         let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
-        let tokenizer = model.tokenizer();
-        tokenizer.for_each_token_at(text, &mut self.bufs, |at, t| {
-            if let Some(col) = model.column(t) {
-                *counts.entry(col).or_insert(0) += 1;
-                // The sentence holding byte `at`: the last one starting at
-                // or before it.
-                let si = sentences
-                    .partition_point(|s| s.start <= at)
-                    .saturating_sub(1);
-                if let Some(s) = sentences.get_mut(si) {
-                    s.tokens += 1;
-                    evidence[si] += model.weight(c, col);
+        self.tokenizer
+            .for_each_token_at(text, &mut self.bufs, |at, t| {
+                if let Some(col) = model.column(t) {
+                    *counts.entry(col).or_insert(0) += 1;
+                    // The sentence holding byte `at`: the last one starting at
+                    // or before it.
+                    let si = sentences
+                        .partition_point(|s| s.start <= at)
+                        .saturating_sub(1);
+                    if let Some(s) = sentences.get_mut(si) {
+                        s.tokens += 1;
+                        evidence[si] += model.weight(c, col);
+                    }
                 }
-            }
-        });
+            });
         for (s, ev) in sentences.iter_mut().zip(&evidence) {
             s.contribution = scale * ev;
             s.p_satire = sigmoid(model.prior_log_odds(c) + ev);

@@ -245,24 +245,37 @@ pub struct ShapeStats {
 }
 
 impl ShapeStats {
-    /// Gaussian log-density of `x` (linfa's expression, without the prior).
-    #[inline]
-    pub fn log_density(&self, x: &[f64; SHAPE_FEATURES]) -> f64 {
-        let norm: f64 = self
-            .var
+    /// The part of the Gaussian log-density that does not depend on the
+    /// text: `-0.5 * sum ln(2 pi var)` (linfa's expression).
+    fn log_norm(&self) -> f64 {
+        self.var
             .iter()
             .map(|v| (2.0 * std::f64::consts::PI * v).ln())
             .sum::<f64>()
-            * -0.5;
-        let dist: f64 = x
-            .iter()
+            * -0.5
+    }
+
+    /// The part that does: `0.5 * sum (x - mean)^2 / var`.
+    #[inline]
+    fn half_distance(&self, x: &[f64; SHAPE_FEATURES]) -> f64 {
+        x.iter()
             .zip(&self.mean)
             .zip(&self.var)
             .map(|((x, m), v)| (x - m).powi(2) / v)
             .sum::<f64>()
-            * 0.5;
-        norm - dist
+            * 0.5
     }
+}
+
+/// The router's prior over components, as linfa's `GaussianNb` computes
+/// it: each component's share of the training documents.
+fn router_priors(components: &[ComponentCounts]) -> Vec<f64> {
+    let sizes: Vec<usize> = components
+        .iter()
+        .map(|c| c.classes[0].class_count + c.classes[1].class_count)
+        .collect();
+    let total: usize = sizes.iter().sum();
+    sizes.iter().map(|&s| s as f64 / total as f64).collect()
 }
 
 /// The body of a model file. Field order is part of the format.
@@ -317,9 +330,10 @@ pub struct Model {
     vocab: Vocabulary,
     components: Vec<ComponentCounts>,
     table: Vec<f64>,
-    stride: usize,
     prior_log_odds: Vec<f64>,
-    router_log_prior: Vec<f64>,
+    /// Per component, the router's log-prior plus its Gaussian's
+    /// normalising term: everything of its log-likelihood but the text.
+    router_log_base: Vec<f64>,
 }
 
 /// linfa's smoothing, written exactly as linfa-bayes 0.8.1 writes it, so
@@ -433,8 +447,7 @@ impl Model {
             )));
         }
         let k = components.len();
-        let stride = k;
-        let mut table = vec![0.0f64; n * stride];
+        let mut table = vec![0.0f64; n * k];
         let mut prior_log_odds = Vec::with_capacity(k);
         for (ci, comp) in components.iter().enumerate() {
             let flp: Vec<Array1<f64>> = comp
@@ -443,7 +456,7 @@ impl Model {
                 .map(|c| linfa_feature_log_prob(&Array1::from(c.feature_count.clone()), meta.alpha))
                 .collect();
             for (i, &j) in comp.columns.iter().enumerate() {
-                table[j as usize * stride + ci] = flp[1][i] - flp[0][i];
+                table[j as usize * k + ci] = flp[1][i] - flp[0][i];
             }
             prior_log_odds.push(match meta.prior_satire {
                 Some(p) => (p / (1.0 - p)).ln(),
@@ -453,22 +466,18 @@ impl Model {
                 }
             });
         }
-        // The router's prior over components: linfa GaussianNb's, from
-        // the components' document counts.
-        let sizes: Vec<f64> = components
+        let router_log_base = router_priors(&components)
             .iter()
-            .map(|c| (c.classes[0].class_count + c.classes[1].class_count) as f64)
+            .zip(&components)
+            .map(|(p, c)| p.ln() + c.shape.log_norm())
             .collect();
-        let total: f64 = sizes.iter().sum();
-        let router_log_prior = sizes.iter().map(|s| (s / total).ln()).collect();
         Ok(Model {
             meta,
             vocab: Vocabulary::new(vocab),
             components,
             table,
-            stride,
             prior_log_odds,
-            router_log_prior,
+            router_log_base,
         })
     }
 
@@ -508,15 +517,16 @@ impl Model {
     /// component.
     #[inline]
     pub fn row(&self, col: u32) -> &[f64] {
-        let i = col as usize * self.stride;
-        &self.table[i..i + self.stride]
+        let k = self.components.len();
+        let i = col as usize * k;
+        &self.table[i..i + k]
     }
 
     /// Weight (satire minus real log-probability) of column `col` in
     /// component `k`.
     #[inline]
     pub fn weight(&self, k: usize, col: u32) -> f64 {
-        self.table[col as usize * self.stride + k]
+        self.table[col as usize * self.components.len() + k]
     }
 
     /// How often vocabulary column `col` was seen in component `k`'s
@@ -534,10 +544,12 @@ impl Model {
         self.prior_log_odds[k]
     }
 
-    /// The router's log-prior of each component (its share of the
-    /// training documents).
-    pub fn router_log_prior(&self) -> &[f64] {
-        &self.router_log_prior
+    /// The router's joint log-likelihood of component `k` for a text of
+    /// this shape ([`crate::tokenize::text_shape`]): linfa `GaussianNb`'s
+    /// `joint_log_likelihood`, up to rounding.
+    #[inline]
+    pub fn router_log_likelihood(&self, k: usize, shape: &[f64; SHAPE_FEATURES]) -> f64 {
+        self.router_log_base[k] - self.components[k].shape.half_distance(shape)
     }
 
     /// The calibration of component `k`.
@@ -555,12 +567,7 @@ impl Model {
     /// The shape router as a linfa model (targets: component index): equal
     /// to linfa's `GaussianNb` fit on the training texts' shapes.
     pub fn shape_router_to_linfa(&self) -> GaussianNb<f64, usize> {
-        let sizes: Vec<usize> = self
-            .components
-            .iter()
-            .map(|c| c.classes[0].class_count + c.classes[1].class_count)
-            .collect();
-        let total: usize = sizes.iter().sum();
+        let priors = router_priors(&self.components);
         let mirror = LinfaGaussianNb {
             class_info: self
                 .components
@@ -570,8 +577,8 @@ impl Model {
                     (
                         i,
                         LinfaGaussianInfo {
-                            class_count: sizes[i],
-                            prior: sizes[i] as f64 / total as f64,
+                            class_count: c.classes[0].class_count + c.classes[1].class_count,
+                            prior: priors[i],
                             theta: Array1::from(c.shape.mean.to_vec()),
                             sigma: Array1::from(c.shape.var.to_vec()),
                         },

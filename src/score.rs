@@ -174,13 +174,7 @@ impl<'m> Scorer<'m> {
             let shape = text_shape(text);
             let lg = &mut self.scratch;
             lg.clear();
-            lg.extend(
-                model
-                    .router_log_prior()
-                    .iter()
-                    .zip(model.components())
-                    .map(|(p, c)| p + c.shape.log_density(&shape)),
-            );
+            lg.extend((0..k).map(|c| model.router_log_likelihood(c, &shape)));
             let z = log_sum_exp(lg.iter().copied());
             lg.iter_mut().for_each(|g| *g -= z);
             let best = (0..k).fold(0, |b, c| if lg[c] > lg[b] { c } else { b });
