@@ -106,39 +106,134 @@ impl Tokenizer {
     /// Like [`Tokenizer::for_each_token`], also passing the byte offset in
     /// `text` of the word or mark that produced each token (for a bigram,
     /// its second word). Explanations use it to credit tokens to sentences.
+    ///
+    /// This is the fast path: ASCII stretches are cut into words by a byte
+    /// scan that applies the UAX #29 rules for ASCII, and only stretches
+    /// holding non-ASCII text go through `unicode-segmentation`. It yields
+    /// exactly the tokens of [`Tokenizer::for_each_token_at_reference`]
+    /// (tests compare them on arbitrary Unicode and on every dataset text).
     pub fn for_each_token_at<F: FnMut(usize, &str)>(
         &self,
         text: &str,
         bufs: &mut TokenBuffers,
         mut f: F,
     ) {
-        let cfg = &self.config;
+        let bytes = text.as_bytes();
+        let n = bytes.len();
         let mut have_prev = false;
+        let mut pos = 0;
+        while pos < n {
+            let b = bytes[pos];
+            if b >= 0x80 {
+                pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f);
+            } else if is_word_byte(b) {
+                match ascii_word_end(bytes, pos) {
+                    Some(end) => {
+                        let word = &text[pos..end];
+                        if word.bytes().any(|c| c.is_ascii_alphanumeric()) {
+                            self.word(pos, word, bufs, &mut have_prev, &mut f);
+                        }
+                        pos = end;
+                    }
+                    None => pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f),
+                }
+            } else if bytes.get(pos + 1).is_some_and(|&c| c >= 0x80) {
+                // A combining mark after it would join it: let UAX #29 decide.
+                pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f);
+            } else {
+                if self.config.cues {
+                    if let Some(cue) = ascii_punctuation_cue(b) {
+                        f(pos, cue);
+                    }
+                }
+                pos += 1;
+            }
+        }
+    }
+
+    /// The reference path: every segment from `unicode-segmentation`'s
+    /// word-boundary iterator. [`Tokenizer::for_each_token_at`] gives the same
+    /// tokens faster; this one is kept to check it against.
+    pub fn for_each_token_at_reference<F: FnMut(usize, &str)>(
+        &self,
+        text: &str,
+        bufs: &mut TokenBuffers,
+        mut f: F,
+    ) {
+        let mut have_prev = false;
+        self.segments(text, 0, bufs, &mut have_prev, &mut f);
+    }
+
+    /// Tokens of `text[pos..q]` by UAX #29, where `q` is the first point
+    /// after `pos` that follows an ASCII space or line feed and starts an
+    /// ASCII character. Segmentation provably restarts there: no UAX #29
+    /// rule joins across it or looks across it. Returns `q`.
+    fn fallback<F: FnMut(usize, &str)>(
+        &self,
+        text: &str,
+        pos: usize,
+        bufs: &mut TokenBuffers,
+        have_prev: &mut bool,
+        f: &mut F,
+    ) -> usize {
+        let bytes = text.as_bytes();
+        let mut q = pos + 1;
+        while q < bytes.len() && !(matches!(bytes[q - 1], b' ' | b'\n') && bytes[q] < 0x80) {
+            q += 1;
+        }
+        // `q` is at a char boundary: the byte there is ASCII, or the end.
+        self.segments(&text[pos..q], pos, bufs, have_prev, f);
+        q
+    }
+
+    fn segments<F: FnMut(usize, &str)>(
+        &self,
+        text: &str,
+        offset: usize,
+        bufs: &mut TokenBuffers,
+        have_prev: &mut bool,
+        f: &mut F,
+    ) {
         for (at, seg) in text.split_word_bound_indices() {
             if seg.chars().any(char::is_alphanumeric) {
-                if cfg.case_cues {
-                    if let Some(cue) = case_cue(seg) {
-                        f(at, cue);
-                    }
-                }
-                fold_word(seg, cfg, &mut bufs.word);
-                f(at, &bufs.word);
-                if cfg.bigrams {
-                    if have_prev {
-                        bufs.pair.clear();
-                        bufs.pair.push_str(&bufs.prev);
-                        bufs.pair.push(' ');
-                        bufs.pair.push_str(&bufs.word);
-                        f(at, &bufs.pair);
-                    }
-                    std::mem::swap(&mut bufs.prev, &mut bufs.word);
-                    have_prev = true;
-                }
-            } else if cfg.cues {
+                self.word(offset + at, seg, bufs, have_prev, f);
+            } else if self.config.cues {
                 if let Some(cue) = punctuation_cue(seg) {
-                    f(at, cue);
+                    f(offset + at, cue);
                 }
             }
+        }
+    }
+
+    /// The tokens of one word: its case cue, the folded word, and the pair
+    /// with the word before.
+    #[inline]
+    fn word<F: FnMut(usize, &str)>(
+        &self,
+        at: usize,
+        seg: &str,
+        bufs: &mut TokenBuffers,
+        have_prev: &mut bool,
+        f: &mut F,
+    ) {
+        let cfg = &self.config;
+        if cfg.case_cues {
+            if let Some(cue) = case_cue(seg) {
+                f(at, cue);
+            }
+        }
+        fold_word(seg, cfg, &mut bufs.word);
+        f(at, &bufs.word);
+        if cfg.bigrams {
+            if *have_prev {
+                bufs.pair.clear();
+                bufs.pair.push_str(&bufs.prev);
+                bufs.pair.push(' ');
+                bufs.pair.push_str(&bufs.word);
+                f(at, &bufs.pair);
+            }
+            std::mem::swap(&mut bufs.prev, &mut bufs.word);
+            *have_prev = true;
         }
     }
 
@@ -150,6 +245,61 @@ impl Tokenizer {
             out.push(t.to_string())
         });
         out
+    }
+}
+
+/// ASCII letters, digits and `_` (UAX #29 ALetter, Numeric, ExtendNumLet).
+#[inline]
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() | (b == b'_')
+}
+
+/// End of the UAX #29 word starting at ASCII word byte `bytes[start]`, or
+/// `None` when non-ASCII text could extend it (the caller falls back).
+/// Within ASCII a word is a run of letters, digits and `_`, continued over
+/// one `.` `'` `:` between letters (WB6, WB7) or one `.` `'` `,` `;`
+/// between digits (WB11, WB12).
+#[inline]
+fn ascii_word_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let n = bytes.len();
+    let mut i = start;
+    loop {
+        while i < n && is_word_byte(bytes[i]) {
+            i += 1;
+        }
+        let Some(&c) = bytes.get(i) else {
+            return Some(i);
+        };
+        if c >= 0x80 {
+            return None;
+        }
+        let last = bytes[i - 1];
+        let (letters, digits) = match c {
+            b'.' | b'\'' => (true, true),
+            b':' => (true, false),
+            b',' | b';' => (false, true),
+            _ => return Some(i),
+        };
+        match bytes.get(i + 1) {
+            Some(&next) if next >= 0x80 => return None,
+            Some(&next)
+                if (letters && last.is_ascii_alphabetic() && next.is_ascii_alphabetic())
+                    || (digits && last.is_ascii_digit() && next.is_ascii_digit()) =>
+            {
+                i += 2;
+            }
+            _ => return Some(i),
+        }
+    }
+}
+
+#[inline]
+fn ascii_punctuation_cue(b: u8) -> Option<&'static str> {
+    match b {
+        b'"' => Some(CUE_QUOTE),
+        b'!' => Some(CUE_EXCLAIM),
+        b'?' => Some(CUE_QUESTION),
+        _ => None,
     }
 }
 
@@ -342,6 +492,34 @@ mod tests {
         }
     }
 
+    /// Pieces that exercise every ASCII rule of the fast path next to the
+    /// non-ASCII text that forces it back to `unicode-segmentation`:
+    /// joiners (`.` `'` `:` `,` `;`), `_`, combining marks, format and
+    /// zero-width joiner characters, curly quotes, non-ASCII letters and
+    /// digits, Hebrew, Katakana, emoji and regional indicators.
+    const TRICKY: [&str; 40] = [
+        "a", "Z", "7", "_", ".", "'", ":", ",", ";", " ", "  ", "\n", "\r\n", "\t", "\"",
+        "!", "?", "-", "$", "U.S.", "3.5", "1,000", "don't", "e.g.", "\u{301}", "\u{200D}",
+        "\u{AD}", "\u{2019}", "\u{201C}", "é", "\u{661}", "\u{5D0}", "\u{30A2}", "\u{1F600}",
+        "\u{1F1FA}", "\u{2014}", "\u{A0}", "\u{3000}", "\u{85}", "\u{2028}",
+    ];
+
+    fn prop_assert_fast_eq_reference(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        for cfg in [all_on(), TokenizerConfig::default()] {
+            let tok = Tokenizer::new(cfg);
+            let mut fast = Vec::new();
+            tok.for_each_token_at(text, &mut TokenBuffers::default(), |at, t| {
+                fast.push((at, t.to_string()))
+            });
+            let mut reference = Vec::new();
+            tok.for_each_token_at_reference(text, &mut TokenBuffers::default(), |at, t| {
+                reference.push((at, t.to_string()))
+            });
+            proptest::prop_assert_eq!(fast, reference, "text {:?}", text);
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_words_match_reference(text in "\\PC*") {
@@ -354,6 +532,18 @@ mod tests {
             proptest::prop_assert_eq!(got, want);
             // every setting on at once must not panic either
             let _ = toks(all_on(), &text);
+        }
+
+        #[test]
+        fn fast_path_equals_reference_on_arbitrary_unicode(text in "\\PC*") {
+            prop_assert_fast_eq_reference(&text)?;
+        }
+
+        #[test]
+        fn fast_path_equals_reference_on_mixed_text(
+            parts in proptest::collection::vec(proptest::sample::select(TRICKY.to_vec()), 0..40)
+        ) {
+            prop_assert_fast_eq_reference(&parts.concat())?;
         }
 
         #[test]

@@ -1,0 +1,65 @@
+//! The tokenizer's fast path gives exactly the tokens (and offsets) of the
+//! `unicode-segmentation` reference path on every real text we have: the
+//! seeds, and every row of every dataset in `../shared/datasets` when that
+//! folder is present.
+
+mod common;
+
+use std::path::Path;
+
+use satire::io::{read_labelled, Columns};
+use satire::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
+
+fn tokens_both_ways(tok: &Tokenizer, text: &str) -> (Vec<(usize, String)>, Vec<(usize, String)>) {
+    let (mut fast, mut reference) = (Vec::new(), Vec::new());
+    tok.for_each_token_at(text, &mut TokenBuffers::default(), |at, t| {
+        fast.push((at, t.to_string()))
+    });
+    tok.for_each_token_at_reference(text, &mut TokenBuffers::default(), |at, t| {
+        reference.push((at, t.to_string()))
+    });
+    (fast, reference)
+}
+
+fn check_file(path: &Path) -> usize {
+    let rows = read_labelled(path, &Columns::default()).expect("labelled file reads");
+    let configs = [
+        TokenizerConfig::default(),
+        TokenizerConfig {
+            lowercase: true,
+            ..TokenizerConfig::default()
+        },
+    ];
+    for cfg in configs {
+        let tok = Tokenizer::new(cfg);
+        for ex in &rows {
+            let (fast, reference) = tokens_both_ways(&tok, &ex.text);
+            assert_eq!(fast, reference, "{}: row {}", path.display(), ex.id);
+        }
+    }
+    rows.len()
+}
+
+#[test]
+fn fast_path_equals_reference_on_the_seeds() {
+    let n = check_file(&common::seeds());
+    assert_eq!(n, 5);
+}
+
+#[test]
+fn fast_path_equals_reference_on_every_dataset_text() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
+    if !root.is_dir() {
+        eprintln!("skipped: {} not present", root.display());
+        return;
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("datasets folder lists")
+        .flatten()
+        .flat_map(|d| ["train.csv", "test.csv"].map(|f| d.path().join(f)))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let rows: usize = files.iter().map(|f| check_file(f)).sum();
+    assert!(rows > 50_000, "expected every dataset row, saw {rows}");
+}
