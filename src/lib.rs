@@ -28,6 +28,7 @@ pub mod explain;
 pub mod io;
 pub mod model;
 pub mod score;
+pub mod table;
 pub mod tokenize;
 pub mod train;
 pub mod vocab;

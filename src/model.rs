@@ -38,12 +38,12 @@
 //! `gamma = 0, slope = 1, intercept = prior log-odds` this is the raw
 //! naive-Bayes posterior.
 //!
-//! # File format (version 2)
+//! # File format (version 3)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`2`) |
+//! | 4 | format version, u32 little-endian (`3`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | FNV-1a 64 of the body, u64 little-endian |
@@ -65,11 +65,12 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::table::ScoreTable;
 use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -197,6 +198,10 @@ pub struct Metadata {
     pub max_features: u64,
     /// Class prior for satire set by the user, replacing the one linfa fits.
     pub prior_satire: Option<f64>,
+    /// Share of its own token total each component borrowed from the
+    /// others' counts (0: none); a component that borrowed has one extra
+    /// document per class in its counts, the borrowed prior.
+    pub borrow: f64,
     /// Training data, per source.
     pub sources: Vec<SourceSummary>,
     /// Files whose texts were kept out of training.
@@ -228,10 +233,20 @@ pub struct ComponentCounts {
     pub columns: Vec<u32>,
     /// `[real, satire]`.
     pub classes: [ClassCounts; 2],
+    /// The counts include a prior borrowed from the other components, fed
+    /// to linfa as one extra document per class.
+    pub borrowed: bool,
     /// Calibration of this component.
     pub calibration: Calibration,
     /// The router's Gaussian over this component's text shapes.
     pub shape: ShapeStats,
+}
+
+impl ComponentCounts {
+    /// Training documents of class `label` (without the borrowed prior).
+    pub fn documents(&self, label: Label) -> usize {
+        self.classes[label.index()].class_count - usize::from(self.borrowed)
+    }
 }
 
 /// A per-feature Gaussian over [`crate::tokenize::text_shape`]: linfa
@@ -272,7 +287,7 @@ impl ShapeStats {
 fn router_priors(components: &[ComponentCounts]) -> Vec<f64> {
     let sizes: Vec<usize> = components
         .iter()
-        .map(|c| c.classes[0].class_count + c.classes[1].class_count)
+        .map(|c| c.documents(Label::Real) + c.documents(Label::Satire))
         .collect();
     let total: usize = sizes.iter().sum();
     sizes.iter().map(|&s| s as f64 / total as f64).collect()
@@ -330,6 +345,8 @@ pub struct Model {
     vocab: Vocabulary,
     components: Vec<ComponentCounts>,
     table: Vec<f64>,
+    /// The same weights, laid out for scoring.
+    scoring: ScoreTable,
     prior_log_odds: Vec<f64>,
     /// Per component, the router's log-prior plus its Gaussian's
     /// normalising term: everything of its log-likelihood but the text.
@@ -416,7 +433,7 @@ impl Model {
                         comp.columns.len()
                     )));
                 }
-                if c.class_count == 0 {
+                if c.class_count <= usize::from(comp.borrowed) {
                     return Err(Error::Data(format!(
                         "component {}: class {label} has no training documents",
                         comp.name
@@ -430,14 +447,6 @@ impl Model {
                     "component {}: shape statistics must be finite with positive variance",
                     comp.name
                 )));
-            }
-            for (c, label) in comp.classes.iter().zip(Label::ALL) {
-                if c.class_count == 0 {
-                    return Err(Error::Data(format!(
-                        "component {}: class {label} has no training documents",
-                        comp.name
-                    )));
-                }
             }
         }
         if !(meta.alpha > 0.0 && meta.alpha.is_finite()) {
@@ -466,6 +475,22 @@ impl Model {
                 }
             });
         }
+        // Records most frequent token first (training counts, all
+        // components), so that common tokens share cache lines.
+        let mut freq = vec![0.0f64; n];
+        for comp in &components {
+            for (i, &j) in comp.columns.iter().enumerate() {
+                freq[j as usize] +=
+                    comp.classes[0].feature_count[i] + comp.classes[1].feature_count[i];
+            }
+        }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| {
+            freq[b as usize]
+                .total_cmp(&freq[a as usize])
+                .then(a.cmp(&b))
+        });
+        let scoring = ScoreTable::new(&vocab, &table, k, &order);
         let router_log_base = router_priors(&components)
             .iter()
             .zip(&components)
@@ -476,6 +501,7 @@ impl Model {
             vocab: Vocabulary::new(vocab),
             components,
             table,
+            scoring,
             prior_log_odds,
             router_log_base,
         })
@@ -511,6 +537,12 @@ impl Model {
     #[inline]
     pub fn column(&self, token: &str) -> Option<u32> {
         self.vocab.get(token)
+    }
+
+    /// The scoring table (the weights of [`Model::row`], by token).
+    #[inline]
+    pub fn scoring_table(&self) -> &ScoreTable {
+        &self.scoring
     }
 
     /// Weights of column `col`: one satire-minus-real log-probability per
@@ -577,7 +609,7 @@ impl Model {
                     (
                         i,
                         LinfaGaussianInfo {
-                            class_count: c.classes[0].class_count + c.classes[1].class_count,
+                            class_count: c.documents(Label::Real) + c.documents(Label::Satire),
                             prior: priors[i],
                             theta: Array1::from(c.shape.mean.to_vec()),
                             sigma: Array1::from(c.shape.var.to_vec()),
@@ -747,6 +779,7 @@ impl Metadata {
             min_df: 1,
             max_features: 10,
             prior_satire: None,
+            borrow: 0.0,
             sources: vec![],
             excluded: vec![],
             heldout: vec![],
@@ -787,6 +820,7 @@ mod tests {
             name: "t".into(),
             columns: vec![0, 1, 2],
             classes,
+            borrowed: false,
             calibration: Calibration::identity(0.0),
             shape: ShapeStats::for_tests([0.0, 0.0]),
         };

@@ -5,7 +5,8 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Label, Model};
-use crate::tokenize::{text_shape, TokenBuffers, Tokenizer};
+use crate::table::{hash_bytes, pair_hash, Hit};
+use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
 
 /// The score of one text.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,6 +117,8 @@ pub struct Scorer<'m> {
     calibrated: bool,
     sums: Vec<f64>,
     scratch: Vec<f64>,
+    /// Each cue token's entry in the scoring table, looked up once.
+    cues: [Option<Hit>; Cue::ALL.len()],
 }
 
 impl<'m> Scorer<'m> {
@@ -128,6 +131,7 @@ impl<'m> Scorer<'m> {
             calibrated: true,
             sums: Vec::new(),
             scratch: Vec::new(),
+            cues: Cue::ALL.map(|c| model.scoring_table().get(c.as_str())),
         }
     }
 
@@ -151,15 +155,28 @@ impl<'m> Scorer<'m> {
         self.sums.resize(k, 0.0);
         let sums = &mut self.sums;
         let (mut known, mut tokens) = (0u64, 0u64);
-        self.tokenizer.for_each_token(text, &mut self.bufs, |t| {
-            tokens += 1;
-            if let Some(col) = model.column(t) {
-                for (s, w) in sums.iter_mut().zip(model.row(col)) {
-                    *s += w;
+        let table = model.scoring_table();
+        let cues = &self.cues;
+        // Hashes of the previous and the current word: a pair is looked up
+        // from them (see `crate::vocab`).
+        let (mut h_prev, mut h_word) = (0u64, 0u64);
+        self.tokenizer
+            .for_each_piece(text, &mut self.bufs, |_, piece| {
+                tokens += 1;
+                let hit = match piece {
+                    Piece::Word(w) => {
+                        h_prev = h_word;
+                        h_word = hash_bytes(w.as_bytes());
+                        table.word(h_word, w)
+                    }
+                    Piece::Pair(left, right) => table.pair(pair_hash(h_prev, h_word), left, right),
+                    Piece::Cue(c) => cues[c as usize],
+                };
+                if let Some(hit) = hit {
+                    table.add_weights(hit, sums);
+                    known += 1;
                 }
-                known += 1;
-            }
-        });
+            });
         let ev = &self.sums;
         let raw = |c: usize| model.prior_log_odds(c) + ev[c];
         let cal = |c: usize| {
@@ -241,6 +258,7 @@ mod tests {
                         feature_count: satire,
                     },
                 ],
+                borrowed: false,
                 calibration: Calibration::identity(0.0),
                 shape: ShapeStats::for_tests(shape),
             };

@@ -74,9 +74,66 @@ impl Default for TokenizerConfig {
 /// token once they have grown to the longest word seen.
 #[derive(Default, Debug)]
 pub struct TokenBuffers {
+    words: WordBuffers,
+    pair: String,
+}
+
+/// The folded current and previous word.
+#[derive(Default, Debug)]
+struct WordBuffers {
     word: String,
     prev: String,
-    pair: String,
+}
+
+/// The cue tokens, as the tokenizer yields them in a [`Piece`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cue {
+    /// [`CUE_QUOTE`]
+    Quote,
+    /// [`CUE_EXCLAIM`]
+    Exclaim,
+    /// [`CUE_QUESTION`]
+    Question,
+    /// [`CUE_TITLE`]
+    Title,
+    /// [`CUE_CAPS`]
+    Caps,
+}
+
+impl Cue {
+    /// Every cue, in `as usize` order.
+    pub const ALL: [Cue; 5] = [
+        Cue::Quote,
+        Cue::Exclaim,
+        Cue::Question,
+        Cue::Title,
+        Cue::Caps,
+    ];
+
+    /// The cue's token.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cue::Quote => CUE_QUOTE,
+            Cue::Exclaim => CUE_EXCLAIM,
+            Cue::Question => CUE_QUESTION,
+            Cue::Title => CUE_TITLE,
+            Cue::Caps => CUE_CAPS,
+        }
+    }
+}
+
+/// What the tokenizer yields before tokens are spelled out as strings: a
+/// word pair is handed over as its two words, so that a caller can look it
+/// up without building `"left right"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// A cue token ([`CUE_QUOTE`], [`CUE_TITLE`], ...).
+    Cue(Cue),
+    /// A folded word.
+    Word(&'a str),
+    /// A word pair: the previous folded word and this one. As a token it
+    /// is `"left right"`.
+    Pair(&'a str, &'a str),
 }
 
 /// Turns text into tokens according to a [`TokenizerConfig`].
@@ -118,6 +175,24 @@ impl Tokenizer {
         bufs: &mut TokenBuffers,
         mut f: F,
     ) {
+        let pair = &mut bufs.pair;
+        self.pieces(text, &mut bufs.words, |at, piece| f(at, spell(piece, pair)));
+    }
+
+    /// The pieces of `text` with their byte offsets (see
+    /// [`Tokenizer::for_each_token_at`]); the scoring path uses this.
+    #[inline]
+    pub fn for_each_piece<F: FnMut(usize, Piece<'_>)>(
+        &self,
+        text: &str,
+        bufs: &mut TokenBuffers,
+        f: F,
+    ) {
+        self.pieces(text, &mut bufs.words, f)
+    }
+
+    #[inline]
+    fn pieces<F: FnMut(usize, Piece<'_>)>(&self, text: &str, bufs: &mut WordBuffers, mut f: F) {
         let bytes = text.as_bytes();
         let n = bytes.len();
         let mut have_prev = false;
@@ -143,7 +218,7 @@ impl Tokenizer {
             } else {
                 if self.config.cues {
                     if let Some(cue) = ascii_punctuation_cue(b) {
-                        f(pos, cue);
+                        f(pos, Piece::Cue(cue));
                     }
                 }
                 pos += 1;
@@ -161,18 +236,25 @@ impl Tokenizer {
         mut f: F,
     ) {
         let mut have_prev = false;
-        self.segments(text, 0, bufs, &mut have_prev, &mut f);
+        let pair = &mut bufs.pair;
+        self.segments(
+            text,
+            0,
+            &mut bufs.words,
+            &mut have_prev,
+            &mut |at, piece| f(at, spell(piece, pair)),
+        );
     }
 
     /// Tokens of `text[pos..q]` by UAX #29, where `q` is the first point
     /// after `pos` that follows an ASCII space or line feed and starts an
     /// ASCII character. Segmentation provably restarts there: no UAX #29
     /// rule joins across it or looks across it. Returns `q`.
-    fn fallback<F: FnMut(usize, &str)>(
+    fn fallback<F: FnMut(usize, Piece<'_>)>(
         &self,
         text: &str,
         pos: usize,
-        bufs: &mut TokenBuffers,
+        bufs: &mut WordBuffers,
         have_prev: &mut bool,
         f: &mut F,
     ) -> usize {
@@ -186,11 +268,11 @@ impl Tokenizer {
         q
     }
 
-    fn segments<F: FnMut(usize, &str)>(
+    fn segments<F: FnMut(usize, Piece<'_>)>(
         &self,
         text: &str,
         offset: usize,
-        bufs: &mut TokenBuffers,
+        bufs: &mut WordBuffers,
         have_prev: &mut bool,
         f: &mut F,
     ) {
@@ -199,38 +281,34 @@ impl Tokenizer {
                 self.word(offset + at, seg, bufs, have_prev, f);
             } else if self.config.cues {
                 if let Some(cue) = punctuation_cue(seg) {
-                    f(offset + at, cue);
+                    f(offset + at, Piece::Cue(cue));
                 }
             }
         }
     }
 
-    /// The tokens of one word: its case cue, the folded word, and the pair
+    /// The pieces of one word: its case cue, the folded word, and the pair
     /// with the word before.
     #[inline]
-    fn word<F: FnMut(usize, &str)>(
+    fn word<F: FnMut(usize, Piece<'_>)>(
         &self,
         at: usize,
         seg: &str,
-        bufs: &mut TokenBuffers,
+        bufs: &mut WordBuffers,
         have_prev: &mut bool,
         f: &mut F,
     ) {
         let cfg = &self.config;
         if cfg.case_cues {
             if let Some(cue) = case_cue(seg) {
-                f(at, cue);
+                f(at, Piece::Cue(cue));
             }
         }
         fold_word(seg, cfg, &mut bufs.word);
-        f(at, &bufs.word);
+        f(at, Piece::Word(&bufs.word));
         if cfg.bigrams {
             if *have_prev {
-                bufs.pair.clear();
-                bufs.pair.push_str(&bufs.prev);
-                bufs.pair.push(' ');
-                bufs.pair.push_str(&bufs.word);
-                f(at, &bufs.pair);
+                f(at, Piece::Pair(&bufs.prev, &bufs.word));
             }
             std::mem::swap(&mut bufs.prev, &mut bufs.word);
             *have_prev = true;
@@ -245,6 +323,22 @@ impl Tokenizer {
             out.push(t.to_string())
         });
         out
+    }
+}
+
+/// A piece as a token string; a pair is spelled into `pair`.
+#[inline]
+fn spell<'a>(piece: Piece<'a>, pair: &'a mut String) -> &'a str {
+    match piece {
+        Piece::Cue(c) => c.as_str(),
+        Piece::Word(w) => w,
+        Piece::Pair(left, right) => {
+            pair.clear();
+            pair.push_str(left);
+            pair.push(' ');
+            pair.push_str(right);
+            pair
+        }
     }
 }
 
@@ -294,25 +388,25 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<usize> {
 }
 
 #[inline]
-fn ascii_punctuation_cue(b: u8) -> Option<&'static str> {
+fn ascii_punctuation_cue(b: u8) -> Option<Cue> {
     match b {
-        b'"' => Some(CUE_QUOTE),
-        b'!' => Some(CUE_EXCLAIM),
-        b'?' => Some(CUE_QUESTION),
+        b'"' => Some(Cue::Quote),
+        b'!' => Some(Cue::Exclaim),
+        b'?' => Some(Cue::Question),
         _ => None,
     }
 }
 
-fn punctuation_cue(seg: &str) -> Option<&'static str> {
+fn punctuation_cue(seg: &str) -> Option<Cue> {
     match seg {
-        "\"" | "\u{201C}" | "\u{201D}" | "\u{201E}" | "\u{00AB}" | "\u{00BB}" => Some(CUE_QUOTE),
-        "!" => Some(CUE_EXCLAIM),
-        "?" => Some(CUE_QUESTION),
+        "\"" | "\u{201C}" | "\u{201D}" | "\u{201E}" | "\u{00AB}" | "\u{00BB}" => Some(Cue::Quote),
+        "!" => Some(Cue::Exclaim),
+        "?" => Some(Cue::Question),
         _ => None,
     }
 }
 
-fn case_cue(word: &str) -> Option<&'static str> {
+fn case_cue(word: &str) -> Option<Cue> {
     let mut chars = word.chars().filter(|c| c.is_alphabetic());
     let first = chars.next()?;
     if !first.is_uppercase() {
@@ -328,8 +422,8 @@ fn case_cue(word: &str) -> Option<&'static str> {
     }
     match (upper, lower) {
         (0, 0) => None, // a one-letter word: "I", "A"
-        (_, 0) => Some(CUE_CAPS),
-        (0, _) => Some(CUE_TITLE),
+        (_, 0) => Some(Cue::Caps),
+        (0, _) => Some(Cue::Title),
         _ => None, // "McDonald", "iPhone"-like mixed case
     }
 }
@@ -498,13 +592,51 @@ mod tests {
     /// zero-width joiner characters, curly quotes, non-ASCII letters and
     /// digits, Hebrew, Katakana, emoji and regional indicators.
     const TRICKY: [&str; 40] = [
-        "a", "Z", "7", "_", ".", "'", ":", ",", ";", " ", "  ", "\n", "\r\n", "\t", "\"",
-        "!", "?", "-", "$", "U.S.", "3.5", "1,000", "don't", "e.g.", "\u{301}", "\u{200D}",
-        "\u{AD}", "\u{2019}", "\u{201C}", "é", "\u{661}", "\u{5D0}", "\u{30A2}", "\u{1F600}",
-        "\u{1F1FA}", "\u{2014}", "\u{A0}", "\u{3000}", "\u{85}", "\u{2028}",
+        "a",
+        "Z",
+        "7",
+        "_",
+        ".",
+        "'",
+        ":",
+        ",",
+        ";",
+        " ",
+        "  ",
+        "\n",
+        "\r\n",
+        "\t",
+        "\"",
+        "!",
+        "?",
+        "-",
+        "$",
+        "U.S.",
+        "3.5",
+        "1,000",
+        "don't",
+        "e.g.",
+        "\u{301}",
+        "\u{200D}",
+        "\u{AD}",
+        "\u{2019}",
+        "\u{201C}",
+        "é",
+        "\u{661}",
+        "\u{5D0}",
+        "\u{30A2}",
+        "\u{1F600}",
+        "\u{1F1FA}",
+        "\u{2014}",
+        "\u{A0}",
+        "\u{3000}",
+        "\u{85}",
+        "\u{2028}",
     ];
 
-    fn prop_assert_fast_eq_reference(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+    fn prop_assert_fast_eq_reference(
+        text: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
         for cfg in [all_on(), TokenizerConfig::default()] {
             let tok = Tokenizer::new(cfg);
             let mut fast = Vec::new();

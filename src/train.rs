@@ -11,10 +11,14 @@
 //!    dense rows sized to a memory budget, so memory stays bounded however
 //!    large the corpus. linfa-bayes 0.8.1 `dbg!`s the whole model at every
 //!    chunk; on Unix that output is sent to `/dev/null` for the duration.
+//!    With several components, each starts from a prior borrowed from the
+//!    others' counts (`borrow`), fed to linfa as one extra document per
+//!    class.
 //! 4. Calibration ([`crate::model::Calibration`]) is fitted by logistic
 //!    regression on out-of-fold naive-Bayes evidence of the training data
-//!    (stratified folds), choosing the length exponent with the lowest
-//!    out-of-fold log loss. Held-out files are never used for it.
+//!    (stratified folds), averaged over the known tokens
+//!    ([`CALIBRATION_GAMMA`]); each fold's weights are computed exactly as
+//!    the final model's are. Held-out files are never used for it.
 //!
 //! # Parameters
 //!
@@ -28,6 +32,7 @@
 //! | `calibrate` | true | fit the calibration (a component with fewer examples of a class than `folds` keeps the raw posterior) | |
 //! | `folds` | 5 | folds for the calibration | >= 2 |
 //! | `one_component` | false | pool all sources into one component | |
+//! | `borrow` | 0.15 | each component's prior from the others' counts, as a share of its own token total | >= 0, finite |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
 use std::path::{Path, PathBuf};
@@ -69,6 +74,9 @@ pub struct TrainParams {
     pub folds: usize,
     /// Pool every source into one component.
     pub one_component: bool,
+    /// Weight of the prior each component borrows from the others' counts,
+    /// as a share of its own token total (0: none).
+    pub borrow: f64,
 }
 
 impl Default for TrainParams {
@@ -83,6 +91,7 @@ impl Default for TrainParams {
             calibrate: true,
             folds: 5,
             one_component: false,
+            borrow: DEFAULT_BORROW,
         }
     }
 }
@@ -118,6 +127,12 @@ impl TrainParams {
         }
         if self.folds < 2 {
             return Err(Error::Param("folds must be at least 2".into()));
+        }
+        if !(self.borrow >= 0.0 && self.borrow.is_finite()) {
+            return Err(Error::Param(format!(
+                "borrow must be 0 or more, got {}",
+                self.borrow
+            )));
         }
         Ok(ValidTrainParams(self))
     }
@@ -434,16 +449,30 @@ fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
     (a, b, loss)
 }
 
-/// Length exponents tried for the calibration.
-const GAMMAS: [f64; 6] = [0.0, 0.25, 0.5, 0.75, 0.9, 1.0];
+/// The calibration's length exponent: evidence is averaged over the known
+/// tokens, so a text's length is never itself evidence. (With a free
+/// exponent the full-article component learnt that short means satire,
+/// because its real training articles are 2.4 times longer than its satire;
+/// on the headline sets the exponent made no difference.)
+pub const CALIBRATION_GAMMA: f64 = 1.0;
 
+/// Default [`TrainParams::borrow`].
+pub const DEFAULT_BORROW: f64 = 0.15;
+
+/// Fits the calibration on out-of-fold evidence: for each fold, weights
+/// from the counts of the other folds plus `prior`, exactly as the final
+/// model computes them (a column with no count in that part gets weight 0,
+/// and only columns with a count share the smoothing); `known[i]` is row
+/// `i`'s count of vocabulary tokens, as the scorer counts them.
 fn fit_calibration(
     rows: &[&SparseRow],
+    known: &[f64],
     labels: &[Label],
-    ncols: usize,
+    prior: &[Vec<f64>; 2],
     alpha: f64,
     folds: usize,
 ) -> Calibration {
+    let ncols = prior[0].len();
     let fold_of = stratified_folds(labels, folds);
     // Per fold and class, summed counts; the training part of fold f is the
     // total minus fold f.
@@ -453,7 +482,7 @@ fn fit_calibration(
             sums[f][label.index()][c as usize] += n;
         }
     }
-    let mut total = [vec![0.0f64; ncols], vec![0.0f64; ncols]];
+    let mut total = prior.clone();
     for s in &sums {
         for k in 0..2 {
             for (t, v) in total[k].iter_mut().zip(&s[k]) {
@@ -462,54 +491,100 @@ fn fit_calibration(
         }
     }
     let mut evidence = vec![0.0f64; rows.len()];
-    let mut known = vec![0.0f64; rows.len()];
     for (f, fold_sums) in sums.iter().enumerate() {
-        let flp: Vec<Vec<f64>> = (0..2)
+        let part = |k: usize, j: usize| total[k][j] - fold_sums[k][j];
+        let seen: Vec<bool> = (0..ncols).map(|j| part(0, j) + part(1, j) > 0.0).collect();
+        let log_z: Vec<f64> = (0..2)
             .map(|k| {
-                let counts: Vec<f64> = total[k]
-                    .iter()
-                    .zip(&fold_sums[k])
-                    .map(|(t, s)| t - s + alpha)
-                    .collect();
-                let z = counts.iter().sum::<f64>().ln();
-                counts.iter().map(|c| c.ln() - z).collect()
+                (0..ncols)
+                    .filter(|&j| seen[j])
+                    .map(|j| part(k, j) + alpha)
+                    .sum::<f64>()
+                    .ln()
             })
             .collect();
-        for (i, row) in rows.iter().enumerate() {
-            if fold_of[i] != f {
-                continue;
+        let weight = |j: usize| {
+            if seen[j] {
+                ((part(1, j) + alpha).ln() - log_z[1]) - ((part(0, j) + alpha).ln() - log_z[0])
+            } else {
+                0.0
             }
-            for &(c, n) in row.iter() {
-                evidence[i] += n * (flp[1][c as usize] - flp[0][c as usize]);
-                known[i] += n;
+        };
+        for (i, row) in rows.iter().enumerate() {
+            if fold_of[i] == f {
+                evidence[i] = row.iter().map(|&(c, n)| n * weight(c as usize)).sum();
             }
         }
     }
+    let x: Vec<f64> = evidence
+        .iter()
+        .zip(known)
+        .map(|(e, n)| e / n.max(1.0).powf(CALIBRATION_GAMMA))
+        .collect();
     let y: Vec<f64> = labels
         .iter()
         .map(|l| if *l == Label::Satire { 1.0 } else { 0.0 })
         .collect();
-    let mut best: Option<(f64, Calibration)> = None;
-    for gamma in GAMMAS {
-        let x: Vec<f64> = evidence
-            .iter()
-            .zip(&known)
-            .map(|(e, n)| e / n.max(1.0).powf(gamma))
-            .collect();
-        let (slope, intercept, loss) = fit_logistic(&x, &y);
-        if best.as_ref().is_none_or(|(l, _)| loss < *l) {
-            best = Some((
-                loss,
-                Calibration {
-                    gamma,
-                    slope,
-                    intercept,
-                },
-            ));
-        }
+    let (slope, intercept, _) = fit_logistic(&x, &y);
+    Calibration {
+        gamma: CALIBRATION_GAMMA,
+        slope,
+        intercept,
     }
-    best.map(|(_, c)| c)
-        .unwrap_or_else(|| Calibration::identity(0.0))
+}
+
+/// Per group, the counts it borrows from the other groups, per class over
+/// vocabulary columns: the other groups' summed counts, scaled so that
+/// their total is `borrow` times the group's own token total. A small
+/// source (120 full articles) thereby starts from what the large ones know
+/// of satirical and straight wording instead of from uniform smoothing; a
+/// large one is barely moved.
+fn borrowed_counts(
+    rows: &[SparseRow],
+    examples: &[Example],
+    groups: &[(String, Vec<usize>)],
+    ncols: usize,
+    borrow: f64,
+) -> Vec<[Vec<f64>; 2]> {
+    let zero = || [vec![0.0f64; ncols], vec![0.0f64; ncols]];
+    if borrow == 0.0 || groups.len() < 2 {
+        return groups.iter().map(|_| zero()).collect();
+    }
+    let own: Vec<[Vec<f64>; 2]> = groups
+        .iter()
+        .map(|(_, idx)| {
+            let mut counts = zero();
+            for &i in idx {
+                let class = &mut counts[examples[i].label.index()];
+                for &(c, n) in &rows[i] {
+                    class[c as usize] += n;
+                }
+            }
+            counts
+        })
+        .collect();
+    let mass = |c: &[Vec<f64>; 2]| c.iter().flatten().sum::<f64>();
+    let all_mass: f64 = own.iter().map(mass).sum();
+    own.iter()
+        .enumerate()
+        .map(|(g, mine)| {
+            let others = all_mass - mass(mine);
+            let factor = if others > 0.0 {
+                borrow * mass(mine) / others
+            } else {
+                0.0
+            };
+            let mut prior = zero();
+            for (_, theirs) in own.iter().enumerate().filter(|&(h, _)| h != g) {
+                for k in 0..2 {
+                    for (p, t) in prior[k].iter_mut().zip(&theirs[k]) {
+                        *p += factor * t;
+                    }
+                }
+            }
+            prior
+        })
+        .collect()
 }
 
 /// Trains a model on `set`.
@@ -577,11 +652,14 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         }
     }
     let mut shape_stats = fit_shapes(&shapes, &component_of, groups.len())?.into_iter();
+    let borrowed = borrowed_counts(&rows, &set.examples, &groups, vocab.len(), p.borrow);
     let mut components = Vec::with_capacity(groups.len());
-    for (name, idx) in groups {
-        // The component's own columns: vocabulary tokens seen in its rows,
-        // renumbered densely for linfa.
-        let mut local: Vec<Option<u32>> = vec![None; vocab.len()];
+    for ((name, idx), prior) in groups.into_iter().zip(borrowed) {
+        // The component's columns: vocabulary tokens seen in its rows or in
+        // its borrowed prior, renumbered densely for linfa.
+        let mut local: Vec<Option<u32>> = (0..vocab.len())
+            .map(|j| (prior[0][j] + prior[1][j] > 0.0).then_some(0))
+            .collect();
         for &i in &idx {
             for &(c, _) in &rows[i] {
                 local[c as usize] = Some(0);
@@ -603,30 +681,56 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
                     .collect()
             })
             .collect();
-        let g_rows: Vec<&SparseRow> = local_rows.iter().collect();
+        let local_prior: [Vec<f64>; 2] =
+            prior.map(|counts| columns.iter().map(|&j| counts[j as usize]).collect());
         let g_labels: Vec<Label> = idx.iter().map(|&i| set.examples[i].label).collect();
-        for label in Label::ALL {
-            if !g_labels.contains(&label) {
+        let per_class = Label::ALL.map(|l| g_labels.iter().filter(|x| **x == l).count());
+        for (label, n) in Label::ALL.iter().zip(per_class) {
+            if n == 0 {
                 return Err(Error::Data(format!(
                     "{name}: no `{label}` rows; each training source becomes a component and needs both classes (or pass --one-component to pool the sources)"
                 )));
             }
         }
-        let targets: Vec<usize> = g_labels.iter().map(|l| l.index()).collect();
-        let nb = fit_linfa(&g_rows, &targets, columns.len(), p.alpha, p.chunk_mb)?;
+        // linfa sees the borrowed prior as one more document per class.
+        let borrowed = local_prior.iter().flatten().any(|&n| n > 0.0);
+        let prior_rows: Vec<(SparseRow, Label)> = if borrowed {
+            Label::ALL
+                .iter()
+                .map(|&l| {
+                    let row = local_prior[l.index()]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &n)| n > 0.0)
+                        .map(|(c, &n)| (c as u32, n))
+                        .collect();
+                    (row, l)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let fit_rows: Vec<&SparseRow> = local_rows
+            .iter()
+            .chain(prior_rows.iter().map(|(r, _)| r))
+            .collect();
+        let targets: Vec<usize> = g_labels
+            .iter()
+            .chain(prior_rows.iter().map(|(_, l)| l))
+            .map(|l| l.index())
+            .collect();
+        let nb = fit_linfa(&fit_rows, &targets, columns.len(), p.alpha, p.chunk_mb)?;
         let classes: [ClassCounts; 2] = Model::counts_from_linfa(&nb)?;
-        let total = (classes[0].class_count + classes[1].class_count) as f64;
-        let fitted = (classes[1].class_count as f64 / total).ln()
-            - (classes[0].class_count as f64 / total).ln();
+        let fitted = (per_class[1] as f64).ln() - (per_class[0] as f64).ln();
         // Out-of-fold calibration needs every fold to hold out examples of
         // both classes; with fewer examples than folds it would be noise.
-        let smallest = Label::ALL
-            .iter()
-            .map(|l| g_labels.iter().filter(|x| *x == l).count())
-            .min()
-            .unwrap_or(0);
-        let mut calibration = if p.calibrate && smallest >= p.folds {
-            fit_calibration(&g_rows, &g_labels, columns.len(), p.alpha, p.folds)
+        let mut calibration = if p.calibrate && per_class.iter().all(|&n| n >= p.folds) {
+            let g_rows: Vec<&SparseRow> = local_rows.iter().collect();
+            let known: Vec<f64> = idx
+                .iter()
+                .map(|&i| rows[i].iter().map(|&(_, n)| n).sum())
+                .collect();
+            fit_calibration(&g_rows, &known, &g_labels, &local_prior, p.alpha, p.folds)
         } else {
             Calibration::identity(fitted)
         };
@@ -642,6 +746,7 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             name,
             columns,
             classes,
+            borrowed,
             calibration,
             shape,
         });
@@ -653,6 +758,7 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         min_df: p.min_df,
         max_features: p.max_features as u64,
         prior_satire: p.prior_satire,
+        borrow: p.borrow,
         sources: set.sources.clone(),
         excluded: set.excluded.clone(),
         heldout: vec![],

@@ -27,12 +27,31 @@ fn default_model_labels_the_seeds() {
 
 #[test]
 fn default_model_seed_000_is_confident() {
-    // Issue 2 asks for p_satire >= 0.9 on seed 000. The shipped model gives
-    // about 0.54 (see models/README.md); this test holds the line at what it
-    // does now and must be tightened to 0.9 when the model improves.
+    // Issue 2: the satirical report scores p_satire >= 0.9.
     let out = satire(&["score", "corpus/seeds/000_ee9cb40c4d31c8bb.txt"], None);
     let rows = score_rows(&out);
-    assert!(rows[0].2.unwrap() >= 0.5, "{rows:?}");
+    assert!(rows[0].2.unwrap() >= 0.9, "{rows:?}");
+}
+
+#[test]
+fn length_is_not_evidence() {
+    // The calibration averages evidence over the known tokens: the same
+    // article twice over is the same article, and keeps its label and its
+    // score (up to the router, which sees a longer text).
+    let texts = seed_texts();
+    let model = satire::model::Model::embedded().unwrap();
+    let mut scorer = satire::score::Scorer::new(&model);
+    for (i, (text, _label)) in texts.iter().enumerate() {
+        let once = scorer.score(text);
+        let twice = scorer.score(&format!("{text}\n{text}"));
+        assert_eq!(once.p_satire >= 0.5, twice.p_satire >= 0.5, "seed {i}");
+        assert!(
+            (once.p_satire - twice.p_satire).abs() < 0.05,
+            "seed {i}: {} once, {} twice",
+            once.p_satire,
+            twice.p_satire
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,10 @@ use std::path::Path;
 use satire::io::{read_labelled, Columns};
 use satire::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
 
-fn tokens_both_ways(tok: &Tokenizer, text: &str) -> (Vec<(usize, String)>, Vec<(usize, String)>) {
+/// Tokens with their byte offsets.
+type Tokens = Vec<(usize, String)>;
+
+fn tokens_both_ways(tok: &Tokenizer, text: &str) -> (Tokens, Tokens) {
     let (mut fast, mut reference) = (Vec::new(), Vec::new());
     tok.for_each_token_at(text, &mut TokenBuffers::default(), |at, t| {
         fast.push((at, t.to_string()))

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::model::{Model, FORMAT_VERSION};
+use satire::model::{Label, Model, FORMAT_VERSION};
 
 /// Show a model's metadata and its strongest cue words for each class.
 #[derive(clap::Args, Debug)]
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "metadata": meta,
             "vocabulary": model.vocab().len(),
             "components": model.components().iter().map(|c| serde_json::json!({
-                "name": c.name, "real": c.classes[0].class_count, "satire": c.classes[1].class_count,
+                "name": c.name, "real": c.documents(Label::Real), "satire": c.documents(Label::Satire), "borrowed": c.borrowed,
                 "calibration": c.calibration })).collect::<Vec<_>>(),
             "satire_cues": sat.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
             "real_cues": real.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let c = &comp.calibration;
         println!(
             "component      {}: {} real + {} satire documents; log_odds = {:.4} * evidence / n^{} + {:.4}",
-            comp.name, comp.classes[0].class_count, comp.classes[1].class_count, c.slope, c.gamma, c.intercept
+            comp.name, comp.documents(Label::Real), comp.documents(Label::Satire), c.slope, c.gamma, c.intercept
         );
         if model.components().len() > 1 {
             let s = &comp.shape;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use satire::model::Label;
 use satire::tokenize::TokenizerConfig;
 use satire::train::{self, TrainParams};
 
@@ -36,6 +37,10 @@ pub struct TrainOpts {
     /// per training file, mixed by a router).
     #[arg(long)]
     pub one_component: bool,
+    /// Each component starts from the other components' counts, scaled to
+    /// this share of its own token total (0: no borrowing).
+    #[arg(long, default_value_t = train::DEFAULT_BORROW)]
+    pub borrow: f64,
     /// Fold words to lower case (default: keep case; word shape carries tone).
     #[arg(long)]
     pub lowercase: bool,
@@ -71,6 +76,7 @@ impl TrainOpts {
             calibrate: !self.no_calibrate,
             folds: self.calibration_folds,
             one_component: self.one_component,
+            borrow: self.borrow,
         }
     }
 }
@@ -132,7 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let c = &comp.calibration;
             eprintln!(
                 "component {}: {} real + {} satire, calibration gamma={} slope={:.4} intercept={:.4}",
-                comp.name, comp.classes[0].class_count, comp.classes[1].class_count, c.gamma, c.slope, c.intercept
+                comp.name, comp.documents(Label::Real), comp.documents(Label::Satire), c.gamma, c.slope, c.intercept
             );
         }
         for h in &model.meta().heldout {
