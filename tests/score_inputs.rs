@@ -163,3 +163,62 @@ fn corrupt_model_is_refused_with_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn threads_give_the_same_rows_in_the_same_order() {
+    // More rows than one batch (4,096 items), with error rows scattered
+    // through them: every thread count writes the same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    let seeds = seed_texts();
+    for i in 0..9000 {
+        let text = match i % 7 {
+            0 => String::new(),
+            1 => SATIRE.to_string(),
+            2 => REAL.to_string(),
+            _ => seeds[i % seeds.len()].0.replace('"', "\"\""),
+        };
+        csv.push_str(&format!("r{i},\"{text}\"\n"));
+    }
+    let path = write(dir.path(), "many.csv", &csv);
+    let path = path.to_str().unwrap();
+    let one = satire(&["score", "--threads", "1", path], None);
+    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+    let rows = score_rows(&one);
+    assert_eq!(rows.len(), 9000);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r.0, format!("r{i}"));
+        assert_eq!(r.3.is_empty(), i % 7 != 0, "{r:?}");
+    }
+    for threads in ["2", "3"] {
+        let many = satire(&["score", "--threads", threads, path], None);
+        assert_eq!(many.status.code(), Some(1));
+        assert_eq!(many.stdout, one.stdout, "--threads {threads}");
+    }
+}
+
+#[test]
+fn strict_stops_at_the_first_error_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "in.csv",
+        &format!("id,text\na,{SATIRE}\nb,\"\"\nc,\"{REAL}\"\n"),
+    );
+    for threads in ["1", "2"] {
+        let out = satire(
+            &[
+                "score",
+                "--strict",
+                "--threads",
+                threads,
+                csv.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let ids: Vec<String> = score_rows(&out).into_iter().map(|r| r.0).collect();
+        assert_eq!(ids, ["a", "b"], "--threads {threads}");
+        assert!(stderr(&out).contains("--strict"), "{}", stderr(&out));
+    }
+}

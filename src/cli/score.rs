@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::io::{OutputFormat, ScoreRow, ScoreWriter};
-use satire::score::{Decision, Scorer};
+use rayon::prelude::*;
+use satire::io::{Item, ItemReader, OutputFormat, ScoreRow, ScoreWriter};
+use satire::model::Model;
+use satire::score::{Decision, Score, Scorer};
 
 use super::{InputArgs, ModelArg, Output};
 
@@ -50,6 +52,39 @@ pub struct Args {
     /// No summary on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Scoring threads [default: one per core]. With 1, reading, scoring
+    /// and writing take turns on one thread; with more, a reader thread
+    /// fills batches that the scoring threads share, and rows are written
+    /// in input order.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// Items handed to the scoring threads at a time, at most.
+const BATCH_ITEMS: usize = 4096;
+/// Text bytes handed to the scoring threads at a time, about.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// One scored (or failed) item, ready to write.
+struct Scored {
+    id: String,
+    bytes: usize,
+    result: Result<Score, String>,
+}
+
+fn score_item(scorer: &mut Scorer, item: Item) -> Scored {
+    match item.text {
+        Ok(text) => Scored {
+            id: item.id,
+            bytes: text.len(),
+            result: Ok(scorer.score(&text)),
+        },
+        Err(e) => Scored {
+            id: item.id,
+            bytes: 0,
+            result: Err(e),
+        },
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -70,57 +105,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let mut writer = ScoreWriter::new(out, args.format).map_err(io_err)?;
-    let mut scorer = Scorer::new(&model).calibrated(!args.raw);
+    let threads = match args.threads {
+        Some(0) => anyhow::bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let decision = Decision {
         threshold: args.threshold,
         unsure: args.unsure,
     };
+    let calibrated = !args.raw;
     let started = std::time::Instant::now();
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
-    reader
-        .for_each(&args.paths, |item| {
-            let row = match &item.text {
-                Ok(text) => {
-                    bytes += text.len() as u64;
-                    scored += 1;
-                    let s = scorer.score(text);
-                    ScoreRow {
-                        id: &item.id,
-                        label: decision.label(s.p_satire),
-                        p_satire: Some(s.p_satire),
-                        log_odds: Some(s.log_odds),
-                        error: "",
-                    }
+    // Writes one row; `Ok(false)` asks to stop (--strict after an error).
+    let mut emit = |s: Scored| -> satire::Result<bool> {
+        let row = match &s.result {
+            Ok(score) => {
+                bytes += s.bytes as u64;
+                scored += 1;
+                ScoreRow {
+                    id: &s.id,
+                    label: decision.label(score.p_satire),
+                    p_satire: Some(score.p_satire),
+                    log_odds: Some(score.log_odds),
+                    error: "",
                 }
-                Err(e) => {
-                    failed += 1;
-                    first_error.get_or_insert_with(|| e.clone());
-                    ScoreRow {
-                        id: &item.id,
-                        label: "",
-                        p_satire: None,
-                        log_odds: None,
-                        error: e,
-                    }
+            }
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert_with(|| e.clone());
+                ScoreRow {
+                    id: &s.id,
+                    label: "",
+                    p_satire: None,
+                    log_odds: None,
+                    error: e,
                 }
-            };
-            writer.write(&row).map_err(io_err)?;
-            if args.strict && failed > 0 {
-                return Err(satire::Error::Data(format!(
-                    "stopped at the first error (--strict): {}",
-                    row.error
-                )));
             }
-            Ok(())
-        })
-        .or_else(|e| match e {
-            satire::Error::Data(msg) if args.strict => {
-                eprintln!("satire: {msg}");
-                Ok(())
-            }
-            e => Err(e),
-        })?;
+        };
+        writer.write(&row).map_err(io_err)?;
+        Ok(!(args.strict && failed > 0))
+    };
+    let stopped = if threads == 1 {
+        score_sequential(&model, calibrated, &reader, &args.paths, &mut emit)?
+    } else {
+        score_parallel(&model, calibrated, threads, reader, &args.paths, &mut emit)?
+    };
+    if stopped {
+        if let Some(e) = &first_error {
+            eprintln!("satire: stopped at the first error (--strict): {e}");
+        }
+    }
     writer.into_inner().map_err(io_err)?.finish()?;
     if !args.quiet {
         let secs = started.elapsed().as_secs_f64();
@@ -136,5 +172,88 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// One thread: read, score, write, item by item. Returns whether `emit`
+/// asked to stop.
+fn score_sequential(
+    model: &Model,
+    calibrated: bool,
+    reader: &ItemReader,
+    paths: &[PathBuf],
+    emit: &mut impl FnMut(Scored) -> satire::Result<bool>,
+) -> satire::Result<bool> {
+    let mut scorer = Scorer::new(model).calibrated(calibrated);
+    let mut stopped = false;
+    let result = reader.for_each(paths, |item| {
+        if emit(score_item(&mut scorer, item))? {
+            Ok(())
+        } else {
+            stopped = true;
+            Err(satire::Error::Data("stopped".into()))
+        }
+    });
+    match result {
+        Err(_) if stopped => Ok(true),
+        other => other.map(|()| false),
+    }
+}
+
+/// A reader thread fills batches (bounded: two in flight), `threads`
+/// threads score each batch, and rows are written in input order as each
+/// batch completes. Returns whether `emit` asked to stop.
+fn score_parallel(
+    model: &Model,
+    calibrated: bool,
+    threads: usize,
+    reader: ItemReader,
+    paths: &[PathBuf],
+    emit: &mut impl FnMut(Scored) -> satire::Result<bool>,
+) -> anyhow::Result<bool> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+        let read = scope.spawn(move || {
+            let (mut batch, mut size) = (Vec::new(), 0usize);
+            let result = reader.for_each(paths, |item| {
+                size += item.text.as_ref().map_or(0, |t| t.len());
+                batch.push(item);
+                if batch.len() >= BATCH_ITEMS || size >= BATCH_BYTES {
+                    size = 0;
+                    // The receiver hangs up only when scoring stops early.
+                    tx.send(std::mem::take(&mut batch))
+                        .map_err(|_| satire::Error::Data("stopped".into()))?;
+                }
+                Ok(())
+            });
+            if result.is_ok() && !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            result
+        });
+        let mut stopped = false;
+        'batches: for batch in rx.iter() {
+            let done: Vec<Scored> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map_init(|| Scorer::new(model).calibrated(calibrated), score_item)
+                    .collect()
+            });
+            for s in done {
+                if !emit(s)? {
+                    stopped = true;
+                    break 'batches;
+                }
+            }
+        }
+        drop(rx);
+        match read.join() {
+            Ok(Err(_)) if stopped => Ok(true),
+            Ok(result) => Ok(result.map(|()| stopped)?),
+            Err(_) => anyhow::bail!("the reader thread panicked"),
+        }
     })
 }
