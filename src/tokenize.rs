@@ -122,6 +122,15 @@ impl Cue {
     }
 }
 
+/// The word before the current one, for pairs: still in the text (no
+/// folding was needed), in [`WordBuffers::prev`], or none yet.
+#[derive(Clone, Copy)]
+enum Prev<'t> {
+    None,
+    Text(&'t str),
+    Buf,
+}
+
 /// What the tokenizer yields before tokens are spelled out as strings: a
 /// word pair is handed over as its two words, so that a caller can look it
 /// up without building `"left right"`.
@@ -195,7 +204,7 @@ impl Tokenizer {
     fn pieces<F: FnMut(usize, Piece<'_>)>(&self, text: &str, bufs: &mut WordBuffers, mut f: F) {
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut have_prev = false;
+        let mut have_prev = Prev::None;
         let mut pos = 0;
         while pos < n {
             let b = bytes[pos];
@@ -235,7 +244,7 @@ impl Tokenizer {
         bufs: &mut TokenBuffers,
         mut f: F,
     ) {
-        let mut have_prev = false;
+        let mut have_prev = Prev::None;
         let pair = &mut bufs.pair;
         self.segments(
             text,
@@ -250,12 +259,12 @@ impl Tokenizer {
     /// after `pos` that follows an ASCII space or line feed and starts an
     /// ASCII character. Segmentation provably restarts there: no UAX #29
     /// rule joins across it or looks across it. Returns `q`.
-    fn fallback<F: FnMut(usize, Piece<'_>)>(
+    fn fallback<'t, F: FnMut(usize, Piece<'_>)>(
         &self,
-        text: &str,
+        text: &'t str,
         pos: usize,
         bufs: &mut WordBuffers,
-        have_prev: &mut bool,
+        have_prev: &mut Prev<'t>,
         f: &mut F,
     ) -> usize {
         let bytes = text.as_bytes();
@@ -268,12 +277,12 @@ impl Tokenizer {
         q
     }
 
-    fn segments<F: FnMut(usize, Piece<'_>)>(
+    fn segments<'t, F: FnMut(usize, Piece<'_>)>(
         &self,
-        text: &str,
+        text: &'t str,
         offset: usize,
         bufs: &mut WordBuffers,
-        have_prev: &mut bool,
+        have_prev: &mut Prev<'t>,
         f: &mut F,
     ) {
         for (at, seg) in text.split_word_bound_indices() {
@@ -288,14 +297,16 @@ impl Tokenizer {
     }
 
     /// The pieces of one word: its case cue, the folded word, and the pair
-    /// with the word before.
+    /// with the word before. A word that folding leaves as it is (most
+    /// words, with the default settings) is handed over straight from the
+    /// text, without a copy.
     #[inline]
-    fn word<F: FnMut(usize, Piece<'_>)>(
+    fn word<'t, F: FnMut(usize, Piece<'_>)>(
         &self,
         at: usize,
-        seg: &str,
+        seg: &'t str,
         bufs: &mut WordBuffers,
-        have_prev: &mut bool,
+        prev: &mut Prev<'t>,
         f: &mut F,
     ) {
         let cfg = &self.config;
@@ -304,14 +315,24 @@ impl Tokenizer {
                 f(at, Piece::Cue(cue));
             }
         }
-        fold_word(seg, cfg, &mut bufs.word);
-        f(at, Piece::Word(&bufs.word));
+        let copied = folding_changes(seg, cfg);
+        if copied {
+            fold_word(seg, cfg, &mut bufs.word);
+        }
+        let word: &str = if copied { &bufs.word } else { seg };
+        f(at, Piece::Word(word));
         if cfg.bigrams {
-            if *have_prev {
-                f(at, Piece::Pair(&bufs.prev, &bufs.word));
+            match *prev {
+                Prev::Text(p) => f(at, Piece::Pair(p, word)),
+                Prev::Buf => f(at, Piece::Pair(&bufs.prev, word)),
+                Prev::None => {}
             }
-            std::mem::swap(&mut bufs.prev, &mut bufs.word);
-            *have_prev = true;
+            *prev = if copied {
+                std::mem::swap(&mut bufs.prev, &mut bufs.word);
+                Prev::Buf
+            } else {
+                Prev::Text(seg)
+            };
         }
     }
 
@@ -406,7 +427,44 @@ fn punctuation_cue(seg: &str) -> Option<Cue> {
     }
 }
 
+/// Whether [`fold_word`] would change `seg` (conservatively `true` for
+/// non-ASCII words).
+#[inline]
+fn folding_changes(seg: &str, cfg: &TokenizerConfig) -> bool {
+    !seg.is_ascii()
+        || seg.bytes().any(|b| {
+            (cfg.number_shapes & b.is_ascii_digit()) | (cfg.lowercase & b.is_ascii_uppercase())
+        })
+}
+
+/// [`case_cue`] of an ASCII word, by bytes.
+#[inline]
+fn ascii_case_cue(word: &[u8]) -> Option<Cue> {
+    let mut letters = word.iter().filter(|c| c.is_ascii_alphabetic());
+    if !letters.next()?.is_ascii_uppercase() {
+        return None;
+    }
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for c in letters {
+        upper += c.is_ascii_uppercase() as usize;
+        lower += c.is_ascii_lowercase() as usize;
+    }
+    case_cue_of(upper, lower)
+}
+
+fn case_cue_of(upper: usize, lower: usize) -> Option<Cue> {
+    match (upper, lower) {
+        (0, 0) => None, // a one-letter word: "I", "A"
+        (_, 0) => Some(Cue::Caps),
+        (0, _) => Some(Cue::Title),
+        _ => None, // "McDonald", "iPhone"-like mixed case
+    }
+}
+
 fn case_cue(word: &str) -> Option<Cue> {
+    if word.is_ascii() {
+        return ascii_case_cue(word.as_bytes());
+    }
     let mut chars = word.chars().filter(|c| c.is_alphabetic());
     let first = chars.next()?;
     if !first.is_uppercase() {
@@ -420,12 +478,7 @@ fn case_cue(word: &str) -> Option<Cue> {
             lower += 1;
         }
     }
-    match (upper, lower) {
-        (0, 0) => None, // a one-letter word: "I", "A"
-        (_, 0) => Some(Cue::Caps),
-        (0, _) => Some(Cue::Title),
-        _ => None, // "McDonald", "iPhone"-like mixed case
-    }
+    case_cue_of(upper, lower)
 }
 
 fn fold_word(seg: &str, cfg: &TokenizerConfig, out: &mut String) {
@@ -461,15 +514,33 @@ pub const SHAPE_FEATURES: usize = 2;
 /// assert_eq!(caps, 0.75);
 /// ```
 pub fn text_shape(text: &str) -> [f64; SHAPE_FEATURES] {
-    let (mut starts, mut capitals) = (0u64, 0u64);
-    let mut in_word = false;
-    // Branch-free: `&` and `|` on bools, not `&&` and `||`.
-    for &b in text.as_bytes() {
-        let letter = b.is_ascii_alphabetic();
-        let start = letter & !in_word;
-        starts += start as u64;
-        capitals += (start & b.is_ascii_uppercase()) as u64;
-        in_word = letter | b.is_ascii_digit() | (b == b'\'') | (b >= 0x80);
+    // Whether a byte starts a word depends only on it and the byte before,
+    // so the counts are sums over byte pairs, which the compiler vectorises.
+    #[inline(always)]
+    fn counts(byte: u8, before: u8) -> (u32, u32) {
+        let in_word = before.is_ascii_alphanumeric() | (before == b'\'') | (before >= 0x80);
+        let start = byte.is_ascii_alphabetic() & !in_word;
+        (start as u32, (start & byte.is_ascii_uppercase()) as u32)
+    }
+    let bytes = text.as_bytes();
+    let (mut starts, mut capitals) = match bytes.first() {
+        Some(&b) => (
+            b.is_ascii_alphabetic() as u64,
+            b.is_ascii_uppercase() as u64,
+        ),
+        None => (0, 0),
+    };
+    let pairs = bytes.get(1..).unwrap_or_default();
+    // Chunks keep the u32 lane sums from overflowing.
+    for (now, before) in pairs.chunks(1 << 20).zip(bytes.chunks(1 << 20)) {
+        let (mut s, mut c) = (0u32, 0u32);
+        for (&b, &p) in now.iter().zip(before) {
+            let (ds, dc) = counts(b, p);
+            s += ds;
+            c += dc;
+        }
+        starts += s as u64;
+        capitals += c as u64;
     }
     let caps = if starts == 0 {
         0.0
@@ -676,6 +747,20 @@ mod tests {
             parts in proptest::collection::vec(proptest::sample::select(TRICKY.to_vec()), 0..40)
         ) {
             prop_assert_fast_eq_reference(&parts.concat())?;
+        }
+
+        #[test]
+        fn text_shape_counts_word_starts(text in "[a-zA-Z0-9' .é,-]{0,200}") {
+            // The definition, one byte at a time.
+            let (mut starts, mut capitals, mut in_word) = (0u64, 0u64, false);
+            for &b in text.as_bytes() {
+                let start = b.is_ascii_alphabetic() && !in_word;
+                starts += start as u64;
+                capitals += (start && b.is_ascii_uppercase()) as u64;
+                in_word = b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80;
+            }
+            let want = if starts == 0 { 0.0 } else { capitals as f64 / starts as f64 };
+            proptest::prop_assert_eq!(text_shape(&text)[1], want);
         }
 
         #[test]
