@@ -536,7 +536,7 @@ impl Model {
     /// Column of a token, if known.
     #[inline]
     pub fn column(&self, token: &str) -> Option<u32> {
-        self.vocab.get(token)
+        self.scoring.get(token).map(|hit| self.scoring.column(hit))
     }
 
     /// The scoring table (the weights of [`Model::row`], by token).

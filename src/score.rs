@@ -119,6 +119,7 @@ pub struct Scorer<'m> {
     scratch: Vec<f64>,
     /// Each cue token's entry in the scoring table, looked up once.
     cues: [Option<Hit>; Cue::ALL.len()],
+    reference: bool,
 }
 
 impl<'m> Scorer<'m> {
@@ -132,6 +133,7 @@ impl<'m> Scorer<'m> {
             sums: Vec::new(),
             scratch: Vec::new(),
             cues: Cue::ALL.map(|c| model.scoring_table().get(c.as_str())),
+            reference: false,
         }
     }
 
@@ -139,6 +141,16 @@ impl<'m> Scorer<'m> {
     /// posterior (linfa's), not the calibrated one.
     pub fn calibrated(mut self, on: bool) -> Self {
         self.calibrated = on;
+        self
+    }
+
+    /// With `true`, tokens come from the tokenizer's reference path
+    /// ([`Tokenizer::for_each_token_at_reference`]) and are looked up one
+    /// string at a time in the vocabulary's hash map and the model's weight
+    /// rows, never in the scoring table: slower, and the same scores to the
+    /// bit (tested), which is what it is for.
+    pub fn reference_path(mut self, on: bool) -> Self {
+        self.reference = on;
         self
     }
 
@@ -160,23 +172,39 @@ impl<'m> Scorer<'m> {
         // Hashes of the previous and the current word: a pair is looked up
         // from them (see `crate::vocab`).
         let (mut h_prev, mut h_word) = (0u64, 0u64);
-        self.tokenizer
-            .for_each_piece(text, &mut self.bufs, |_, piece| {
-                tokens += 1;
-                let hit = match piece {
-                    Piece::Word(w) => {
-                        h_prev = h_word;
-                        h_word = hash_bytes(w.as_bytes());
-                        table.word(h_word, w)
+        if self.reference {
+            let vocab = model.vocab();
+            self.tokenizer
+                .for_each_token_at_reference(text, &mut self.bufs, |_, t| {
+                    tokens += 1;
+                    if let Some(col) = vocab.get(t) {
+                        for (s, w) in sums.iter_mut().zip(model.row(col)) {
+                            *s += w;
+                        }
+                        known += 1;
                     }
-                    Piece::Pair(left, right) => table.pair(pair_hash(h_prev, h_word), left, right),
-                    Piece::Cue(c) => cues[c as usize],
-                };
-                if let Some(hit) = hit {
-                    table.add_weights(hit, sums);
-                    known += 1;
-                }
-            });
+                });
+        } else {
+            self.tokenizer
+                .for_each_piece(text, &mut self.bufs, |_, piece| {
+                    tokens += 1;
+                    let hit = match piece {
+                        Piece::Word(w) => {
+                            h_prev = h_word;
+                            h_word = hash_bytes(w.as_bytes());
+                            table.word(h_word, w)
+                        }
+                        Piece::Pair(left, right) => {
+                            table.pair(pair_hash(h_prev, h_word), left, right)
+                        }
+                        Piece::Cue(c) => cues[c as usize],
+                    };
+                    if let Some(hit) = hit {
+                        table.add_weights(hit, sums);
+                        known += 1;
+                    }
+                });
+        }
         let ev = &self.sums;
         let raw = |c: usize| model.prior_log_odds(c) + ev[c];
         let cal = |c: usize| {

@@ -1,30 +1,40 @@
 //! The vocabulary: which tokens the model knows, and their column numbers.
 
+use std::sync::OnceLock;
+
 use rustc_hash::FxHashMap;
 
-/// Tokens in column order, with a hash index from token to column.
+/// Tokens in column order, with a hash index from token to column built on
+/// first use (training needs it; a loaded model looks tokens up in its
+/// scoring table instead, and so starts faster).
 #[derive(Clone, Debug, Default)]
 pub struct Vocabulary {
     tokens: Vec<String>,
-    index: FxHashMap<Box<str>, u32>,
+    index: OnceLock<FxHashMap<Box<str>, u32>>,
 }
 
 impl Vocabulary {
     /// A vocabulary whose column `i` is `tokens[i]`. Duplicates keep their
     /// first column.
     pub fn new(tokens: Vec<String>) -> Self {
-        let mut index = FxHashMap::default();
-        index.reserve(tokens.len());
-        for (i, t) in tokens.iter().enumerate() {
-            index.entry(t.as_str().into()).or_insert(i as u32);
+        Vocabulary {
+            tokens,
+            index: OnceLock::new(),
         }
-        Vocabulary { tokens, index }
     }
 
     /// The column of `token`, if known.
     #[inline]
     pub fn get(&self, token: &str) -> Option<u32> {
-        self.index.get(token).copied()
+        let index = self.index.get_or_init(|| {
+            let mut index = FxHashMap::default();
+            index.reserve(self.tokens.len());
+            for (i, t) in self.tokens.iter().enumerate() {
+                index.entry(t.as_str().into()).or_insert(i as u32);
+            }
+            index
+        });
+        index.get(token).copied()
     }
 
     /// Number of columns.

@@ -58,12 +58,32 @@ pub struct Args {
     /// in input order.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Score through the reference path (unicode-segmentation for every
+    /// word, a hash map lookup per token string): slow, and byte-identical
+    /// output, for checking the fast path.
+    #[arg(long, hide = true)]
+    pub reference_path: bool,
 }
 
 /// Items handed to the scoring threads at a time, at most.
 const BATCH_ITEMS: usize = 4096;
 /// Text bytes handed to the scoring threads at a time, about.
 const BATCH_BYTES: usize = 4 << 20;
+
+/// How each thread's scorer is set up.
+#[derive(Clone, Copy)]
+struct ScorerOpts {
+    calibrated: bool,
+    reference_path: bool,
+}
+
+impl ScorerOpts {
+    fn scorer(self, model: &Model) -> Scorer<'_> {
+        Scorer::new(model)
+            .calibrated(self.calibrated)
+            .reference_path(self.reference_path)
+    }
+}
 
 /// One scored (or failed) item, ready to write.
 struct Scored {
@@ -114,7 +134,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         threshold: args.threshold,
         unsure: args.unsure,
     };
-    let calibrated = !args.raw;
+    let scorer_opts = ScorerOpts {
+        calibrated: !args.raw,
+        reference_path: args.reference_path,
+    };
     let started = std::time::Instant::now();
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
@@ -148,9 +171,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(!(args.strict && failed > 0))
     };
     let stopped = if threads == 1 {
-        score_sequential(&model, calibrated, &reader, &args.paths, &mut emit)?
+        score_sequential(&model, scorer_opts, &reader, &args.paths, &mut emit)?
     } else {
-        score_parallel(&model, calibrated, threads, reader, &args.paths, &mut emit)?
+        score_parallel(&model, scorer_opts, threads, reader, &args.paths, &mut emit)?
     };
     if stopped {
         if let Some(e) = &first_error {
@@ -179,12 +202,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// asked to stop.
 fn score_sequential(
     model: &Model,
-    calibrated: bool,
+    opts: ScorerOpts,
     reader: &ItemReader,
     paths: &[PathBuf],
     emit: &mut impl FnMut(Scored) -> satire::Result<bool>,
 ) -> satire::Result<bool> {
-    let mut scorer = Scorer::new(model).calibrated(calibrated);
+    let mut scorer = opts.scorer(model);
     let mut stopped = false;
     let result = reader.for_each(paths, |item| {
         if emit(score_item(&mut scorer, item))? {
@@ -205,7 +228,7 @@ fn score_sequential(
 /// batch completes. Returns whether `emit` asked to stop.
 fn score_parallel(
     model: &Model,
-    calibrated: bool,
+    opts: ScorerOpts,
     threads: usize,
     reader: ItemReader,
     paths: &[PathBuf],
@@ -239,7 +262,7 @@ fn score_parallel(
             let done: Vec<Scored> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map_init(|| Scorer::new(model).calibrated(calibrated), score_item)
+                    .map_init(|| opts.scorer(model), score_item)
                     .collect()
             });
             for s in done {

@@ -1,13 +1,17 @@
-//! The tokenizer's fast path gives exactly the tokens (and offsets) of the
-//! `unicode-segmentation` reference path on every real text we have: the
+//! The fast path equals the reference path on every real text we have (the
 //! seeds, and every row of every dataset in `../shared/datasets` when that
-//! folder is present.
+//! folder is present): the tokenizer gives exactly the same tokens and
+//! offsets as `unicode-segmentation`, and the scorer, through the scoring
+//! table, exactly the same scores as string lookups in the vocabulary.
 
 mod common;
+use common::*;
 
 use std::path::Path;
 
 use satire::io::{read_labelled, Columns};
+use satire::model::Model;
+use satire::score::Scorer;
 use satire::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
 
 /// Tokens with their byte offsets.
@@ -26,6 +30,18 @@ fn tokens_both_ways(tok: &Tokenizer, text: &str) -> (Tokens, Tokens) {
 
 fn check_file(path: &Path) -> usize {
     let rows = read_labelled(path, &Columns::default()).expect("labelled file reads");
+    let model = Model::embedded().expect("default model");
+    let mut fast = Scorer::new(&model);
+    let mut reference = Scorer::new(&model).reference_path(true);
+    for ex in &rows {
+        assert_eq!(
+            fast.score(&ex.text),
+            reference.score(&ex.text),
+            "{}: row {}",
+            path.display(),
+            ex.id
+        );
+    }
     let configs = [
         TokenizerConfig::default(),
         TokenizerConfig {
@@ -45,7 +61,7 @@ fn check_file(path: &Path) -> usize {
 
 #[test]
 fn fast_path_equals_reference_on_the_seeds() {
-    let n = check_file(&common::seeds());
+    let n = check_file(&seeds());
     assert_eq!(n, 5);
 }
 
@@ -65,4 +81,22 @@ fn fast_path_equals_reference_on_every_dataset_text() {
     files.sort();
     let rows: usize = files.iter().map(|f| check_file(f)).sum();
     assert!(rows > 50_000, "expected every dataset row, saw {rows}");
+}
+
+#[test]
+fn cli_output_is_byte_identical_through_the_reference_path() {
+    let fast = satire(&["score", "corpus/seeds", "--threads", "2"], None);
+    let reference = satire(
+        &[
+            "score",
+            "corpus/seeds",
+            "--reference-path",
+            "--threads",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(fast.status.code(), Some(0), "{}", stderr(&fast));
+    assert_eq!(score_rows(&fast).len(), 5);
+    assert_eq!(fast.stdout, reference.stdout);
 }
