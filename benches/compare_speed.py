@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Scoring speed of satire against scikit-learn and fastText on the same bytes.
+
+Builds a CSV of full news articles (the horne2017 articles, train and test,
+repeated in order up to --mb megabytes), trains
+
+  * scikit-learn CountVectorizer + MultinomialNB (default settings) and
+  * fastText supervised (default settings)
+
+on horne2017's train.csv, and times raw text to P(satire) on every article:
+
+  * scikit-learn: vectorizer.transform + predict_proba on the texts in memory;
+  * fastText: predict(k=-1) on the texts in memory (newlines replaced by
+    spaces, which fastText requires; the replacing is not timed);
+  * satire: `satire score --threads 1 FILE` through the command line, with the
+    built-in default model (three components, 76k tokens), reading the CSV
+    and writing every row: start-up, parsing and output are all timed. Also
+    with --threads set to every core.
+
+Each is run --runs times (default 3) in this one invocation; medians and the
+ratios between them are printed as a Markdown table. Rerun:
+
+    pip install -r benches/requirements.txt
+    cargo build --release
+    python3 benches/compare_speed.py            # --mb 300 for the issue's size
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import fasttext
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.naive_bayes import MultinomialNB
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+csv.field_size_limit(sys.maxsize)
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def build_corpus(datasets, mb, out):
+    horne = os.path.join(datasets, "horne2017-political-satire")
+    texts = read(os.path.join(horne, "train.csv"))[0] + read(os.path.join(horne, "test.csv"))[0]
+    corpus, size, i = [], 0, 0
+    while size < mb * 1e6:
+        t = texts[i % len(texts)]
+        corpus.append(t)
+        size += len(t.encode("utf-8"))
+        i += 1
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "text"])
+        for j, t in enumerate(corpus):
+            w.writerow([f"a{j}", t])
+    return corpus, size
+
+
+def timed(fn, runs):
+    secs = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        secs.append(time.perf_counter() - t)
+    return statistics.median(secs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"))
+    ap.add_argument("--mb", type=float, default=100, help="megabytes of article text to score")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--satire", default=os.path.join(ROOT, "target", "release", "satire"))
+    args = ap.parse_args()
+
+    horne = os.path.join(args.datasets, "horne2017-political-satire")
+    train_x, train_y = read(os.path.join(horne, "train.csv"))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "articles.csv")
+        corpus, size = build_corpus(args.datasets, args.mb, data)
+        mb = size / 1e6
+        print(f"{len(corpus)} articles, {mb:.1f} MB of text, {args.runs} runs each, medians",
+              file=sys.stderr)
+
+        vec = CountVectorizer()
+        clf = MultinomialNB().fit(vec.fit_transform(train_x), [y == "satire" for y in train_y])
+        ft_train = os.path.join(tmp, "ft.txt")
+        with open(ft_train, "w", encoding="utf-8") as f:
+            for x, y in zip(train_x, train_y):
+                f.write(f"__label__{y} " + x.replace("\n", " ") + "\n")
+        ft = fasttext.train_supervised(ft_train, verbose=0)
+        ft_corpus = [t.replace("\n", " ") for t in corpus]
+
+        results = {}
+        results["scikit-learn CountVectorizer+MultinomialNB"] = timed(
+            lambda: clf.predict_proba(vec.transform(corpus)), args.runs)
+        results["fastText predict"] = timed(lambda: ft.predict(ft_corpus, k=-1), args.runs)
+
+        def run_satire(threads):
+            with open(os.devnull, "wb") as null:
+                subprocess.run([args.satire, "score", "--quiet", "--threads", str(threads), data],
+                               stdout=null, check=True)
+
+        results["satire score --threads 1"] = timed(lambda: run_satire(1), args.runs)
+        cores = os.cpu_count() or 1
+        results[f"satire score --threads {cores}"] = timed(lambda: run_satire(cores), args.runs)
+
+    sk = results["scikit-learn CountVectorizer+MultinomialNB"]
+    ftt = results["fastText predict"]
+    print(f"| scorer ({mb:.0f} MB of articles) | seconds | MB/s | vs scikit-learn | vs fastText |")
+    print("|---|---|---|---|---|")
+    for name, secs in results.items():
+        print(f"| {name} | {secs:.2f} | {mb / secs:.1f} | {sk / secs:.2f}x | {ftt / secs:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
