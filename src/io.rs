@@ -685,6 +685,15 @@ impl ItemReader {
     }
 }
 
+/// A CSV writer's error as the I/O error it is, so that its kind (a closed
+/// pipe, above all) survives; `?` would wrap it as `ErrorKind::Other`.
+fn csv_write_error(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// One output row.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScoreRow<'a> {
@@ -727,7 +736,8 @@ impl<W: Write> ScoreWriter<W> {
         Ok(match format {
             OutputFormat::Csv => {
                 let mut csv = csv_writer(w);
-                csv.write_record(["id", "label", "p_satire", "log_odds", "error"])?;
+                csv.write_record(["id", "label", "p_satire", "log_odds", "error"])
+                    .map_err(csv_write_error)?;
                 ScoreWriter::Csv(Box::new(csv))
             }
             OutputFormat::Table => {
@@ -743,7 +753,9 @@ impl<W: Write> ScoreWriter<W> {
         let p = row.p_satire.map(|p| format!("{p:.6}")).unwrap_or_default();
         let lo = row.log_odds.map(|x| format!("{x:.4}")).unwrap_or_default();
         match self {
-            ScoreWriter::Csv(csv) => csv.write_record([row.id, row.label, &p, &lo, row.error])?,
+            ScoreWriter::Csv(csv) => csv
+                .write_record([row.id, row.label, &p, &lo, row.error])
+                .map_err(csv_write_error)?,
             ScoreWriter::Jsonl(out) => {
                 let obj = serde_json::json!({
                     "id": row.id,
@@ -773,9 +785,7 @@ impl<W: Write> ScoreWriter<W> {
     /// Flushes and returns the inner writer.
     pub fn into_inner(self) -> std::io::Result<W> {
         match self {
-            ScoreWriter::Csv(csv) => csv
-                .into_inner()
-                .map_err(|e| std::io::Error::other(e.to_string())),
+            ScoreWriter::Csv(csv) => csv.into_inner().map_err(|e| e.into_error()),
             ScoreWriter::Jsonl(mut w) | ScoreWriter::Table(mut w) => {
                 w.flush()?;
                 Ok(w)

@@ -1,5 +1,6 @@
 //! `satire eval`: figures on labelled data, or cross-validated training.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -57,33 +58,42 @@ struct Report {
     metrics: Metrics,
 }
 
-fn print_text(r: &Report) {
+fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     let m = &r.metrics;
-    println!(
+    writeln!(
+        out,
         "== {} ({}, {} texts, threshold {})",
         r.path, r.mode, m.n, m.threshold
-    );
-    println!("accuracy  {:.4}", m.accuracy);
+    )?;
+    writeln!(out, "accuracy  {:.4}", m.accuracy)?;
     for (name, c) in [("satire", &m.satire), ("real", &m.real)] {
-        println!(
+        writeln!(
+            out,
             "{name:<8}  precision {:.4}  recall {:.4}  f1 {:.4}  support {}",
             c.precision, c.recall, c.f1, c.support
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "roc_auc   {:.4}  brier {:.4}  log_loss {:.4}",
         m.auc, m.brier, m.log_loss
-    );
-    println!("confusion (rows: truth; columns: predicted real, satire)");
-    println!(
+    )?;
+    writeln!(
+        out,
+        "confusion (rows: truth; columns: predicted real, satire)"
+    )?;
+    writeln!(
+        out,
         "  real    {:>6} {:>6}",
         m.confusion[0][0], m.confusion[0][1]
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  satire  {:>6} {:>6}",
         m.confusion[1][0], m.confusion[1][1]
-    );
-    println!();
+    )?;
+    writeln!(out)?;
+    Ok(())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -146,8 +156,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     match args.format {
-        Format::Text => reports.iter().for_each(print_text),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Format::Text => {
+            let mut out = std::io::stdout().lock();
+            for r in &reports {
+                print_text(&mut out, r)?;
+            }
+        }
+        Format::Json => writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&reports)?
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `satire inspect`: what a model is and what it learned.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         model: args.model.clone(),
     }
     .load()?;
+    let mut out = std::io::stdout().lock();
     let (sat, real) = strongest(&model, args.top, args.min_count);
     let meta = model.meta();
     if args.json {
@@ -41,71 +43,84 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "satire_cues": sat.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
             "real_cues": real.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    writeln!(
+        out,
         "model          {}",
         args.model
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "<built-in default>".into())
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "format         version {FORMAT_VERSION}, written by {}",
         meta.created_by
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "vocabulary     {} tokens (min_df {}, max_features {})",
         model.vocab().len(),
         meta.min_df,
         meta.max_features
-    );
+    )?;
     let t = &meta.tokenizer;
-    println!(
+    writeln!(
+        out,
         "tokenizer      lowercase={} number_shapes={} bigrams={} cues={} case_cues={}",
         t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
-    );
-    println!("alpha          {}", meta.alpha);
+    )?;
+    writeln!(out, "alpha          {}", meta.alpha)?;
     if model.components().len() > 1 {
-        println!(
+        writeln!(
+        out,
             "router         Gaussian naive Bayes over {} components on text shape (ln(1+bytes), share of capitalised words)",
             model.components().len(),
-        );
+        )?;
     }
     for comp in model.components() {
         let c = &comp.calibration;
-        println!(
+        writeln!(
+        out,
             "component      {}: {} real + {} satire documents; log_odds = {:.4} * evidence / n^{} + {:.4}",
             comp.name, comp.documents(Label::Real), comp.documents(Label::Satire), c.slope, c.gamma, c.intercept
-        );
+        )?;
         if model.components().len() > 1 {
             let s = &comp.shape;
-            println!(
+            writeln!(
+                out,
                 "  routed by    ln(1+bytes) {:.2} ± {:.2}, capitalised {:.3} ± {:.3}",
                 s.mean[0],
                 s.var[0].sqrt(),
                 s.mean[1],
                 s.var[1].sqrt()
-            );
+            )?;
         }
     }
     for s in &meta.sources {
-        println!(
+        writeln!(
+            out,
             "trained on     {} ({} rows, {} dropped as held-out overlap, {} satire, {} real)",
             s.path, s.rows, s.dropped_overlap, s.satire, s.real
-        );
+        )?;
     }
     for h in &meta.heldout {
-        println!(
+        writeln!(
+            out,
             "held out       {}: n={} accuracy={:.4} f1(satire)={:.4} auc={:.4}",
             h.path, h.n, h.accuracy, h.f1_satire, h.auc
-        );
+        )?;
     }
     for (name, list) in [("satire", &sat), ("real", &real)] {
-        println!("\nstrongest {name} cues (count >= {}):", args.min_count);
+        writeln!(
+            out,
+            "\nstrongest {name} cues (count >= {}):",
+            args.min_count
+        )?;
         for (tok, w, n) in list {
-            println!("  {w:>+8.3}  {n:>7}  {tok}");
+            writeln!(out, "  {w:>+8.3}  {n:>7}  {tok}")?;
         }
     }
     Ok(ExitCode::SUCCESS)
