@@ -26,15 +26,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A file written under a temporary name and renamed when committed. If
 /// dropped uncommitted, the temporary file is removed and the real name is
 /// never touched.
+///
+/// Only regular files are replaced that way: a target that exists and is
+/// something else (`/dev/null`, a named pipe, a terminal) is written to
+/// directly, since renaming over it would replace the device or pipe with
+/// a file.
 pub struct AtomicFile {
     target: PathBuf,
-    tmp: PathBuf,
+    /// `None` when writing straight to a target that is not a regular file.
+    tmp: Option<PathBuf>,
     file: Option<std::io::BufWriter<File>>,
 }
 
 impl AtomicFile {
     /// Starts writing `path`.
     pub fn create(path: &Path) -> Result<AtomicFile> {
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if special {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            return Ok(AtomicFile {
+                target: path.to_path_buf(),
+                tmp: None,
+                file: Some(std::io::BufWriter::new(file)),
+            });
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -47,20 +65,28 @@ impl AtomicFile {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(AtomicFile {
             target: path.to_path_buf(),
-            tmp,
+            tmp: Some(tmp),
             file: Some(std::io::BufWriter::new(file)),
         })
     }
 
-    /// Flushes, syncs and renames into place.
+    /// Flushes, syncs and renames into place (a target that is not a
+    /// regular file is only flushed).
     pub fn commit(mut self) -> Result<()> {
-        if let Some(w) = self.file.take() {
-            let f = w
+        let Some(w) = self.file.take() else {
+            return Ok(());
+        };
+        let Some(tmp) = self.tmp.take() else {
+            return w
                 .into_inner()
-                .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
-            f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
-        }
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(&self.target, e))
+                .map(drop)
+                .map_err(|e| Error::io(&self.target, e.into_error()));
+        };
+        let f = w
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &self.target).map_err(|e| Error::io(&self.target, e))
     }
 }
 
@@ -81,8 +107,8 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let (Some(_), Some(tmp)) = (self.file.take(), &self.tmp) {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }

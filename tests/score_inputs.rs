@@ -222,3 +222,77 @@ fn strict_stops_at_the_first_error_with_threads() {
         assert!(stderr(&out).contains("--strict"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "r{i},\"{}\"\n",
+            seed_texts()[i % 5].0.replace('"', "\"\"")
+        ));
+    }
+    let path = write(dir.path(), "many.csv", &csv);
+    let path = path.to_str().unwrap();
+    // Standard error is a pipe here: no bar.
+    let piped = satire(&["score", path], None);
+    assert!(!stderr(&piped).contains("items"), "{}", stderr(&piped));
+    // Under a pseudo-terminal (util-linux `script`), the bar shows items and
+    // an ETA, and `--quiet` silences it.
+    let bin = env!("CARGO_BIN_EXE_satire");
+    let out = dir.path().join("out.csv");
+    let out = out.to_str().unwrap();
+    let on_tty = |extra: &str| {
+        std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{bin} score {extra} {path} -o {out}"),
+                "/dev/null",
+            ])
+            .output()
+    };
+    let Ok(shown) = on_tty("--threads 1") else {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&shown.stdout).replace('\r', "\n");
+    assert!(shown.contains("items") && shown.contains("ETA"), "{shown}");
+    let quiet = on_tty("--quiet").expect("script ran once already");
+    let quiet = String::from_utf8_lossy(&quiet.stdout);
+    assert!(!quiet.contains("items"), "{quiet}");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_named_pipe_is_written_not_replaced() {
+    // Regression: `-o` wrote a temporary file and renamed it over the
+    // target, which replaced `/dev/null` (as root) or a pipe with a file.
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rows");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = satire(
+        &["score", "corpus/seeds", "-o", fifo.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Checked before joining: had the pipe been replaced, the reader would
+    // wait on it forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let got = reader.join().unwrap();
+    assert_eq!(got.lines().count(), 6, "header and five rows: {got}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}

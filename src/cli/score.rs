@@ -49,7 +49,9 @@ pub struct Args {
     /// Stop at the first item that cannot be scored (exit 1).
     #[arg(long)]
     pub strict: bool,
-    /// No summary on standard error.
+    /// No progress bar and no summary on standard error. (The progress
+    /// bar, with items, MB/s and an ETA, is shown only when standard error
+    /// is a terminal.)
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Scoring threads [default: one per core]. With 1, reading, scoring
@@ -141,8 +143,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
+    let bar = progress_bar(&args.paths, args.quiet);
     // Writes one row; `Ok(false)` asks to stop (--strict after an error).
     let mut emit = |s: Scored| -> satire::Result<bool> {
+        if let Some(bar) = &bar {
+            bar.inc(s.bytes as u64);
+            if (scored + failed) % 256 == 0 {
+                bar.set_message(format!("{} items", scored + failed));
+            }
+        }
         let row = match &s.result {
             Ok(score) => {
                 bytes += s.bytes as u64;
@@ -179,6 +188,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &first_error {
             eprintln!("satire: stopped at the first error (--strict): {e}");
         }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
     writer.into_inner().map_err(io_err)?.finish()?;
     if !args.quiet {
@@ -279,4 +291,48 @@ fn score_parallel(
             Err(_) => anyhow::bail!("the reader thread panicked"),
         }
     })
+}
+
+/// A progress bar on standard error when it is a terminal and not
+/// `--quiet`: text bytes scored out of the inputs' size on disk (which also
+/// counts CSV quoting and ids, so the bar ends a little short), items, MB/s
+/// and an ETA. With standard input among the inputs the size is unknown:
+/// no ETA.
+fn progress_bar(paths: &[PathBuf], quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total: Option<u64> = paths
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                return None;
+            }
+            let size: u64 = walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .into_iter()
+                .flatten()
+                .filter(|e| e.file_type().is_file())
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum();
+            Some(size)
+        })
+        .sum();
+    let (bar, template) = match total {
+        Some(t) => (
+            indicatif::ProgressBar::new(t),
+            "{spinner} {msg}, {bytes} of {total_bytes} [{wide_bar}] {bytes_per_sec}, ETA {eta}",
+        ),
+        None => (
+            indicatif::ProgressBar::no_length(),
+            "{spinner} {msg}, {bytes}, {bytes_per_sec}",
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_message("0 items");
+    Some(bar)
 }
