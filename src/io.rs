@@ -380,6 +380,15 @@ pub struct Item {
     pub text: std::result::Result<String, String>,
 }
 
+/// The one item of a CSV or JSONL input that holds no rows, so that it is
+/// not silently passed over.
+fn no_rows(name: &str) -> Item {
+    Item {
+        id: name.to_string(),
+        text: Err(format!("{name}: no rows")),
+    }
+}
+
 /// How standard input (`-`) is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StdinFormat {
@@ -582,6 +591,7 @@ impl ItemReader {
                         text: Err(format!("{name}, line {n}: {e}")),
                     });
                 }
+                Ok(0) if n == 0 => return f(no_rows(&name)),
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
             }
@@ -625,6 +635,12 @@ impl ItemReader {
 
     fn json_item(&self, line: Vec<u8>, name: &str, n: u64) -> Item {
         let fallback = format!("{name}:{n}");
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Item {
+                id: fallback,
+                text: Err(format!("{name}, line {n}: empty line")),
+            };
+        }
         let v: serde_json::Value = match serde_json::from_slice(&line) {
             Ok(v) => v,
             Err(e) => {
@@ -681,6 +697,7 @@ impl ItemReader {
         loop {
             let line = rdr.position().line();
             match rdr.read_byte_record(&mut rec) {
+                Ok(false) if rdr.position().record() <= 1 => return f(no_rows(&name)),
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
                 Err(e) => {
