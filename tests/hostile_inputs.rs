@@ -136,3 +136,54 @@ fn every_bad_item_gets_its_row_in_order() {
         }
     }
 }
+
+#[test]
+fn a_million_csv_rows_give_a_million_rows_in_order() {
+    // Seed sentences as short texts, every 100,000th row empty (an error
+    // row); ids are not in sorted order, so order is checked, not sorting.
+    let sentences: Vec<String> = seed_texts()
+        .iter()
+        .flat_map(|(t, _)| {
+            t.split(". ")
+                .map(|s| s.replace('"', "\"\""))
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("million.csv");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(w, "id,text").unwrap();
+        for i in 0..1_000_000u64 {
+            let id = (i * 7_919) % 1_000_003;
+            if i % 100_000 == 0 {
+                writeln!(w, "x{id},").unwrap();
+            } else {
+                writeln!(w, "x{id},\"{}\"", sentences[i as usize % sentences.len()]).unwrap();
+            }
+        }
+    }
+    let out_path = dir.path().join("scores.csv");
+    let out = satire(
+        &[
+            "score",
+            "--quiet",
+            path.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut rdr = csv::Reader::from_path(&out_path).unwrap();
+    let mut n = 0u64;
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        assert_eq!(&rec[0], format!("x{}", (n * 7_919) % 1_000_003), "row {n}");
+        assert_eq!(rec[4].is_empty(), n % 100_000 != 0, "row {n}: {rec:?}");
+        n += 1;
+    }
+    assert_eq!(n, 1_000_000);
+}
