@@ -400,6 +400,9 @@ pub enum StdinFormat {
     Jsonl,
     /// A CSV file.
     Csv,
+    /// Each line is a JSON object or string when it parses as one, else
+    /// plain text (the default with `--format jsonl`, for use as a mapper).
+    Auto,
 }
 
 /// Settings for reading items to score.
@@ -446,8 +449,9 @@ impl ItemReader {
                 let stdin = std::io::stdin().lock();
                 match self.stdin {
                     StdinFormat::Text => f(self.whole(p, stdin))?,
-                    StdinFormat::Lines => self.lines(p, stdin, false, &mut f)?,
-                    StdinFormat::Jsonl => self.lines(p, stdin, true, &mut f)?,
+                    StdinFormat::Lines => self.lines(p, stdin, StdinFormat::Lines, &mut f)?,
+                    StdinFormat::Jsonl => self.lines(p, stdin, StdinFormat::Jsonl, &mut f)?,
+                    StdinFormat::Auto => self.lines(p, stdin, StdinFormat::Auto, &mut f)?,
                     StdinFormat::Csv => self.csv(p, stdin, &mut f)?,
                 }
                 continue;
@@ -524,7 +528,7 @@ impl ItemReader {
                 }),
                 other => other,
             },
-            "jsonl" | "ndjson" => self.lines(path, BufReader::new(file), true, f),
+            "jsonl" | "ndjson" => self.lines(path, BufReader::new(file), StdinFormat::Jsonl, f),
             _ => f(self.whole(path, file)),
         }
     }
@@ -572,7 +576,7 @@ impl ItemReader {
         &self,
         path: &Path,
         mut r: R,
-        json: bool,
+        format: StdinFormat,
         f: &mut F,
     ) -> Result<()> {
         let name = path.display().to_string();
@@ -621,13 +625,24 @@ impl ItemReader {
                 buf.pop();
             }
             let line = std::mem::take(&mut buf);
-            let item = if json {
-                self.json_item(line, &name, n)
-            } else {
-                Item {
-                    id: format!("{name}:{n}"),
-                    text: self.decode(line, &name, Some(n)),
+            let plain = |line| Item {
+                id: format!("{name}:{n}"),
+                text: self.decode(line, &name, Some(n)),
+            };
+            let item = match format {
+                StdinFormat::Jsonl => self.json_item(line, &name, n),
+                StdinFormat::Auto => {
+                    let first = line.iter().find(|b| !b.is_ascii_whitespace());
+                    let parses = matches!(first, Some(b'{' | b'"'))
+                        && serde_json::from_slice::<serde_json::Value>(&line)
+                            .is_ok_and(|v| v.is_object() || v.is_string());
+                    if parses {
+                        self.json_item(line, &name, n)
+                    } else {
+                        plain(line)
+                    }
                 }
+                _ => plain(line),
             };
             f(item)?;
         }
@@ -823,6 +838,14 @@ impl<W: Write> ScoreWriter<W> {
             }
         }
         Ok(())
+    }
+
+    /// Flushes what is written so far.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            ScoreWriter::Csv(csv) => csv.flush(),
+            ScoreWriter::Jsonl(w) | ScoreWriter::Table(w) => w.flush(),
+        }
     }
 
     /// Flushes and returns the inner writer.

@@ -9,6 +9,8 @@ use satire::model::Model;
 use satire::score::Decision;
 use serde_json::json;
 
+use satire::io::StdinFormat;
+
 use super::{InputArgs, ModelArg, Output};
 
 /// Explain scores: the tokens and sentences that moved each article's
@@ -57,7 +59,7 @@ pub enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let model = args.model.load()?;
-    let reader = args.input.reader(&args.paths)?;
+    let reader = args.input.reader(&args.paths, StdinFormat::Text)?;
     let (mut out, out_name) = Output::open(args.out.as_ref())?;
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),

@@ -115,9 +115,11 @@ impl std::io::Write for Output {
 pub struct InputArgs {
     #[command(flatten)]
     pub columns: ColumnArgs,
-    /// How `-` (standard input) is read.
-    #[arg(long, value_enum, default_value_t = StdinFormat::Text)]
-    pub stdin: StdinFormat,
+    /// How `-` (standard input) is read [default: `text`, all of it one
+    /// article; with `--format jsonl`, `auto`: one item a line, JSON when
+    /// the line is a JSON object or string, else plain text].
+    #[arg(long, value_enum)]
+    pub stdin: Option<StdinFormat>,
     /// Items larger than this many bytes get an error row.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
@@ -126,13 +128,17 @@ pub struct InputArgs {
 impl InputArgs {
     /// The reader for `paths`, once the settings are valid and every CSV or
     /// JSONL input has the columns asked for (checked before any output).
-    pub fn reader(&self, paths: &[PathBuf]) -> anyhow::Result<ItemReader> {
+    pub fn reader(
+        &self,
+        paths: &[PathBuf],
+        stdin_default: StdinFormat,
+    ) -> anyhow::Result<ItemReader> {
         if self.max_bytes == 0 {
             anyhow::bail!("--max-bytes must be at least 1");
         }
         let reader = ItemReader {
             columns: self.columns.columns(),
-            stdin: self.stdin,
+            stdin: self.stdin.unwrap_or(stdin_default),
             max_bytes: self.max_bytes,
         };
         reader.check_headers(paths)?;

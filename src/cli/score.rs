@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use satire::io::{Item, ItemReader, OutputFormat, ScoreRow, ScoreWriter};
+use satire::io::{Item, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
 use satire::score::{Decision, Score, Scorer};
 
@@ -120,7 +120,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--unsure must be in [0, 0.5), got {}", args.unsure);
     }
     let model = args.model.load()?;
-    let reader = args.input.reader(&args.paths)?;
+    let stdin_default = if args.format == OutputFormat::Jsonl {
+        StdinFormat::Auto
+    } else {
+        StdinFormat::Text
+    };
+    let reader = args.input.reader(&args.paths, stdin_default)?;
     let (out, out_name) = Output::open(args.out.as_ref())?;
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
@@ -144,8 +149,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
     let bar = progress_bar(&args.paths, args.quiet);
-    // Writes one row; `Ok(false)` asks to stop (--strict after an error).
-    let mut emit = |s: Scored| -> satire::Result<bool> {
+    // Writes one row, or with `None` flushes what is written (at the end of
+    // each batch, so that a reader downstream sees rows as batches finish);
+    // `Ok(false)` asks to stop (--strict after an error).
+    let mut emit = |s: Option<Scored>| -> satire::Result<bool> {
+        let Some(s) = s else {
+            writer.flush().map_err(io_err)?;
+            return Ok(true);
+        };
         if let Some(bar) = &bar {
             bar.inc(s.bytes as u64);
             if (scored + failed) % 256 == 0 {
@@ -217,12 +228,17 @@ fn score_sequential(
     opts: ScorerOpts,
     reader: &ItemReader,
     paths: &[PathBuf],
-    emit: &mut impl FnMut(Scored) -> satire::Result<bool>,
+    emit: &mut impl FnMut(Option<Scored>) -> satire::Result<bool>,
 ) -> satire::Result<bool> {
     let mut scorer = opts.scorer(model);
     let mut stopped = false;
+    let mut n = 0usize;
     let result = reader.for_each(paths, |item| {
-        if emit(score_item(&mut scorer, item))? {
+        n += 1;
+        if n % BATCH_ITEMS == 0 {
+            emit(None)?;
+        }
+        if emit(Some(score_item(&mut scorer, item)))? {
             Ok(())
         } else {
             stopped = true;
@@ -244,7 +260,7 @@ fn score_parallel(
     threads: usize,
     reader: ItemReader,
     paths: &[PathBuf],
-    emit: &mut impl FnMut(Scored) -> satire::Result<bool>,
+    emit: &mut impl FnMut(Option<Scored>) -> satire::Result<bool>,
 ) -> anyhow::Result<bool> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -278,11 +294,12 @@ fn score_parallel(
                     .collect()
             });
             for s in done {
-                if !emit(s)? {
+                if !emit(Some(s))? {
                     stopped = true;
                     break 'batches;
                 }
             }
+            emit(None)?;
         }
         drop(rx);
         match read.join() {
