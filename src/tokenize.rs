@@ -204,26 +204,26 @@ impl Tokenizer {
     fn pieces<F: FnMut(usize, Piece<'_>)>(&self, text: &str, bufs: &mut WordBuffers, mut f: F) {
         let bytes = text.as_bytes();
         let n = bytes.len();
-        let mut have_prev = Prev::None;
+        let mut prev = Prev::None;
         let mut pos = 0;
         while pos < n {
             let b = bytes[pos];
             if b >= 0x80 {
-                pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f);
+                pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
             } else if is_word_byte(b) {
                 match ascii_word_end(bytes, pos) {
                     Some(end) => {
                         let word = &text[pos..end];
                         if word.bytes().any(|c| c.is_ascii_alphanumeric()) {
-                            self.word(pos, word, bufs, &mut have_prev, &mut f);
+                            self.word(pos, word, bufs, &mut prev, &mut f);
                         }
                         pos = end;
                     }
-                    None => pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f),
+                    None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
                 }
             } else if bytes.get(pos + 1).is_some_and(|&c| c >= 0x80) {
                 // A combining mark after it would join it: let UAX #29 decide.
-                pos = self.fallback(text, pos, bufs, &mut have_prev, &mut f);
+                pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
             } else {
                 if self.config.cues {
                     if let Some(cue) = ascii_punctuation_cue(b) {
@@ -244,15 +244,11 @@ impl Tokenizer {
         bufs: &mut TokenBuffers,
         mut f: F,
     ) {
-        let mut have_prev = Prev::None;
+        let mut prev = Prev::None;
         let pair = &mut bufs.pair;
-        self.segments(
-            text,
-            0,
-            &mut bufs.words,
-            &mut have_prev,
-            &mut |at, piece| f(at, spell(piece, pair)),
-        );
+        self.segments(text, 0, &mut bufs.words, &mut prev, &mut |at, piece| {
+            f(at, spell(piece, pair))
+        });
     }
 
     /// Tokens of `text[pos..q]` by UAX #29, where `q` is the first point
@@ -264,7 +260,7 @@ impl Tokenizer {
         text: &'t str,
         pos: usize,
         bufs: &mut WordBuffers,
-        have_prev: &mut Prev<'t>,
+        prev: &mut Prev<'t>,
         f: &mut F,
     ) -> usize {
         let bytes = text.as_bytes();
@@ -273,7 +269,7 @@ impl Tokenizer {
             q += 1;
         }
         // `q` is at a char boundary: the byte there is ASCII, or the end.
-        self.segments(&text[pos..q], pos, bufs, have_prev, f);
+        self.segments(&text[pos..q], pos, bufs, prev, f);
         q
     }
 
@@ -282,12 +278,12 @@ impl Tokenizer {
         text: &'t str,
         offset: usize,
         bufs: &mut WordBuffers,
-        have_prev: &mut Prev<'t>,
+        prev: &mut Prev<'t>,
         f: &mut F,
     ) {
         for (at, seg) in text.split_word_bound_indices() {
             if seg.chars().any(char::is_alphanumeric) {
-                self.word(offset + at, seg, bufs, have_prev, f);
+                self.word(offset + at, seg, bufs, prev, f);
             } else if self.config.cues {
                 if let Some(cue) = punctuation_cue(seg) {
                     f(offset + at, Piece::Cue(cue));
