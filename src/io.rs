@@ -447,13 +447,7 @@ impl ItemReader {
         for p in paths {
             if p.as_os_str() == "-" {
                 let stdin = std::io::stdin().lock();
-                match self.stdin {
-                    StdinFormat::Text => f(self.whole(p, stdin))?,
-                    StdinFormat::Lines => self.lines(p, stdin, StdinFormat::Lines, &mut f)?,
-                    StdinFormat::Jsonl => self.lines(p, stdin, StdinFormat::Jsonl, &mut f)?,
-                    StdinFormat::Auto => self.lines(p, stdin, StdinFormat::Auto, &mut f)?,
-                    StdinFormat::Csv => self.csv(p, stdin, &mut f)?,
-                }
+                self.for_each_in_stream(p, self.stdin, std::io::BufReader::new(stdin), &mut f)?;
                 continue;
             }
             match std::fs::metadata(p) {
@@ -462,6 +456,22 @@ impl ItemReader {
             }
         }
         Ok(())
+    }
+
+    /// Calls `f` with every item of one stream read as `format` (what
+    /// standard input goes through); `name` names it in ids and errors.
+    pub fn for_each_in_stream<R: BufRead, F: FnMut(Item) -> Result<()>>(
+        &self,
+        name: &Path,
+        format: StdinFormat,
+        r: R,
+        f: &mut F,
+    ) -> Result<()> {
+        match format {
+            StdinFormat::Text => f(self.whole(name, r)),
+            StdinFormat::Csv => self.csv(name, r, f),
+            lines => self.lines(name, r, lines, f),
+        }
     }
 
     fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {

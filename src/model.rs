@@ -448,6 +448,31 @@ impl Model {
                     comp.name
                 )));
             }
+            if comp
+                .classes
+                .iter()
+                .flat_map(|c| &c.feature_count)
+                .any(|n| !(*n >= 0.0 && n.is_finite()))
+            {
+                return Err(Error::Data(format!(
+                    "component {}: token counts must be finite and not negative",
+                    comp.name
+                )));
+            }
+            let cal = &comp.calibration;
+            if !(cal.gamma >= 0.0
+                && cal.gamma.is_finite()
+                && cal.slope.is_finite()
+                && cal.intercept.is_finite())
+            {
+                return Err(Error::Data(format!(
+                    "component {}: calibration must be finite (gamma >= 0)",
+                    comp.name
+                )));
+            }
+        }
+        if meta.prior_satire.is_some_and(|p| !(p > 0.0 && p < 1.0)) {
+            return Err(Error::Data("prior_satire must be in (0, 1)".into()));
         }
         if !(meta.alpha > 0.0 && meta.alpha.is_finite()) {
             return Err(Error::Data(format!(
@@ -683,12 +708,19 @@ impl Model {
             components: self.components.clone(),
         };
         let body = bincode::serialize(&body).expect("serialising plain data to memory cannot fail");
+        Model::frame(&body)
+    }
+
+    /// A model file around `body` (the bincode of [`ModelBody`]): magic,
+    /// this build's format version, length and checksum. For tools and
+    /// fuzzing that need to reach the body's parser past the checksum.
+    pub fn frame(body: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(body.len() + 40);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&fnv1a64(&body).to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&fnv1a64(body).to_le_bytes());
         out
     }
 

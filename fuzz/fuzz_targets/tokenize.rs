@@ -1,0 +1,43 @@
+//! Any bytes (decoded lossily) through the tokenizer and the scorer: no
+//! panic, the fast path equals the reference path token for token, and the
+//! scoring table path equals the string-lookup path score for score.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use satire::model::Model;
+use satire::score::Scorer;
+use satire::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig};
+
+fn model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| Model::embedded().expect("the embedded model loads"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let configs = [
+        TokenizerConfig::default(),
+        TokenizerConfig {
+            lowercase: true,
+            ..TokenizerConfig::default()
+        },
+    ];
+    for cfg in configs {
+        let tok = Tokenizer::new(cfg);
+        let (mut fast, mut reference) = (Vec::new(), Vec::new());
+        tok.for_each_token_at(&text, &mut TokenBuffers::default(), |at, t| {
+            fast.push((at, t.to_string()))
+        });
+        tok.for_each_token_at_reference(&text, &mut TokenBuffers::default(), |at, t| {
+            reference.push((at, t.to_string()))
+        });
+        assert_eq!(fast, reference);
+    }
+    assert!(text_shape(&text).iter().all(|x| x.is_finite()));
+    let fast = Scorer::new(model()).score(&text);
+    let reference = Scorer::new(model()).reference_path(true).score(&text);
+    assert_eq!(fast, reference);
+    assert!(fast.p_satire.is_finite() && (0.0..=1.0).contains(&fast.p_satire));
+});
