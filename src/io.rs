@@ -634,6 +634,17 @@ impl ItemReader {
             while matches!(buf.last(), Some(b'\n' | b'\r')) {
                 buf.pop();
             }
+            if buf.len() as u64 > self.max_bytes {
+                // A whole line just over the limit: read complete, still too large.
+                f(Item {
+                    id: format!("{name}:{n}"),
+                    text: Err(format!(
+                        "{name}, line {n}: larger than --max-bytes ({} bytes)",
+                        self.max_bytes
+                    )),
+                })?;
+                continue;
+            }
             let line = std::mem::take(&mut buf);
             let plain = |line| Item {
                 id: format!("{name}:{n}"),

@@ -6,7 +6,9 @@
 //!   the spaces together and the mark joins them all, but the fast path
 //!   restarted segmentation at the last space;
 //! - model_load: a model body with a non-finite calibration loaded and
-//!   scored NaN; loading now refuses non-finite calibrations and counts.
+//!   scored NaN; loading now refuses non-finite calibrations and counts;
+//! - readers: a complete line of exactly `--max-bytes + 1` bytes passed the
+//!   size limit (only longer, unfinished reads were caught).
 
 mod common;
 use common::*;
@@ -79,8 +81,8 @@ fn model_load_finds_stay_fixed() {
 
 #[test]
 fn readers_finds_stay_fixed() {
-    // None found yet; the check is the fuzz target's, run on the hostile
-    // corpus under tests/data/fuzz/readers as well.
+    // The fuzz target's checks, on its finds and on the hostile corpus
+    // under tests/data/fuzz/readers.
     let reader = ItemReader {
         columns: Columns::default(),
         stdin: StdinFormat::Text,
@@ -104,8 +106,11 @@ fn readers_finds_stay_fixed() {
         for format in [StdinFormat::Lines, StdinFormat::Jsonl, StdinFormat::Auto] {
             let mut items = 0;
             reader
-                .for_each_in_stream(Path::new("-"), format, &data[..], &mut |_| {
+                .for_each_in_stream(Path::new("-"), format, &data[..], &mut |item| {
                     items += 1;
+                    if let Ok(text) = &item.text {
+                        assert!(!text.trim().is_empty() && text.len() <= 64, "{item:?}");
+                    }
                     Ok(())
                 })
                 .unwrap();
