@@ -342,6 +342,22 @@ impl Tokenizer {
         }
     }
 
+    /// Every token of `text` with its byte offset, as owned strings, from
+    /// the fast path (`reference == false`) or the reference path: what
+    /// tests and fuzzing compare. Allocates; scoring uses
+    /// [`Tokenizer::for_each_piece`].
+    pub fn tokens_at(&self, text: &str, reference: bool) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut bufs = TokenBuffers::default();
+        let push = |at: usize, t: &str| out.push((at, t.to_string()));
+        if reference {
+            self.for_each_token_at_reference(text, &mut bufs, push);
+        } else {
+            self.for_each_token_at(text, &mut bufs, push);
+        }
+        out
+    }
+
     /// All tokens of `text` as owned strings: convenient, but allocates;
     /// the scoring path uses [`Tokenizer::for_each_token`].
     pub fn tokens(&self, text: &str) -> Vec<String> {
@@ -717,15 +733,12 @@ mod tests {
     ) -> Result<(), proptest::test_runner::TestCaseError> {
         for cfg in [all_on(), TokenizerConfig::default()] {
             let tok = Tokenizer::new(cfg);
-            let mut fast = Vec::new();
-            tok.for_each_token_at(text, &mut TokenBuffers::default(), |at, t| {
-                fast.push((at, t.to_string()))
-            });
-            let mut reference = Vec::new();
-            tok.for_each_token_at_reference(text, &mut TokenBuffers::default(), |at, t| {
-                reference.push((at, t.to_string()))
-            });
-            proptest::prop_assert_eq!(fast, reference, "text {:?}", text);
+            proptest::prop_assert_eq!(
+                tok.tokens_at(text, false),
+                tok.tokens_at(text, true),
+                "text {:?}",
+                text
+            );
         }
         Ok(())
     }

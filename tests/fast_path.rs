@@ -12,21 +12,7 @@ use std::path::Path;
 use satire::io::{read_labelled, Columns};
 use satire::model::Model;
 use satire::score::Scorer;
-use satire::tokenize::{TokenBuffers, Tokenizer, TokenizerConfig};
-
-/// Tokens with their byte offsets.
-type Tokens = Vec<(usize, String)>;
-
-fn tokens_both_ways(tok: &Tokenizer, text: &str) -> (Tokens, Tokens) {
-    let (mut fast, mut reference) = (Vec::new(), Vec::new());
-    tok.for_each_token_at(text, &mut TokenBuffers::default(), |at, t| {
-        fast.push((at, t.to_string()))
-    });
-    tok.for_each_token_at_reference(text, &mut TokenBuffers::default(), |at, t| {
-        reference.push((at, t.to_string()))
-    });
-    (fast, reference)
-}
+use satire::tokenize::{Tokenizer, TokenizerConfig};
 
 fn check_file(path: &Path) -> usize {
     let rows = read_labelled(path, &Columns::default()).expect("labelled file reads");
@@ -52,8 +38,13 @@ fn check_file(path: &Path) -> usize {
     for cfg in configs {
         let tok = Tokenizer::new(cfg);
         for ex in &rows {
-            let (fast, reference) = tokens_both_ways(&tok, &ex.text);
-            assert_eq!(fast, reference, "{}: row {}", path.display(), ex.id);
+            assert_eq!(
+                tok.tokens_at(&ex.text, false),
+                tok.tokens_at(&ex.text, true),
+                "{}: row {}",
+                path.display(),
+                ex.id
+            );
         }
     }
     rows.len()

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use satire::model::Model;
 use satire::score::Scorer;
-use satire::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig};
+use satire::tokenize::{text_shape, Tokenizer, TokenizerConfig};
 
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
@@ -26,14 +26,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     for cfg in configs {
         let tok = Tokenizer::new(cfg);
-        let (mut fast, mut reference) = (Vec::new(), Vec::new());
-        tok.for_each_token_at(&text, &mut TokenBuffers::default(), |at, t| {
-            fast.push((at, t.to_string()))
-        });
-        tok.for_each_token_at_reference(&text, &mut TokenBuffers::default(), |at, t| {
-            reference.push((at, t.to_string()))
-        });
-        assert_eq!(fast, reference);
+        assert_eq!(tok.tokens_at(&text, false), tok.tokens_at(&text, true));
     }
     assert!(text_shape(&text).iter().all(|x| x.is_finite()));
     let fast = Scorer::new(model()).score(&text);
