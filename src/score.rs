@@ -169,9 +169,6 @@ impl<'m> Scorer<'m> {
         let (mut known, mut tokens) = (0u64, 0u64);
         let table = model.scoring_table();
         let cues = &self.cues;
-        // Hashes of the previous and the current word: a pair is looked up
-        // from them (see `crate::vocab`).
-        let (mut h_prev, mut h_word) = (0u64, 0u64);
         if self.reference {
             let vocab = model.vocab();
             self.tokenizer
@@ -185,6 +182,9 @@ impl<'m> Scorer<'m> {
                     }
                 });
         } else {
+            // Hashes of the previous and the current word: a pair is looked
+            // up from them (see `crate::table`).
+            let (mut h_prev, mut h_word) = (0u64, 0u64);
             self.tokenizer
                 .for_each_piece(text, &mut self.bufs, |_, piece| {
                     tokens += 1;

@@ -56,7 +56,7 @@ fn fmix64(mut h: u64) -> u64 {
 }
 
 /// The hash a token is stored under: a pair's comes from its two words.
-pub fn token_hash(token: &str) -> u64 {
+fn token_hash(token: &str) -> u64 {
     match token.split_once(' ') {
         Some((left, right)) => pair_hash(hash_bytes(left.as_bytes()), hash_bytes(right.as_bytes())),
         None => hash_bytes(token.as_bytes()),

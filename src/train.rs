@@ -403,8 +403,8 @@ fn fit_linfa(
 }
 
 /// 1-D logistic regression `y ~ sigmoid(a x + b)` by Newton's method with
-/// a tiny ridge; returns `(a, b, mean log loss)`.
-fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+/// a tiny ridge; returns `(a, b)`.
+fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64) {
     let (mut a, mut b) = (0.0f64, 0.0f64);
     let ridge = 1e-9;
     for _ in 0..100 {
@@ -431,22 +431,7 @@ fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
             break;
         }
     }
-    let loss = x
-        .iter()
-        .zip(y)
-        .map(|(&xi, &yi)| {
-            let z = a * xi + b;
-            // log(1 + e^z) - y z, computed stably
-            let softplus = if z > 0.0 {
-                z + (-z).exp().ln_1p()
-            } else {
-                z.exp().ln_1p()
-            };
-            softplus - yi * z
-        })
-        .sum::<f64>()
-        / x.len().max(1) as f64;
-    (a, b, loss)
+    (a, b)
 }
 
 /// The calibration's length exponent: evidence is averaged over the known
@@ -525,7 +510,7 @@ fn fit_calibration(
         .iter()
         .map(|l| if *l == Label::Satire { 1.0 } else { 0.0 })
         .collect();
-    let (slope, intercept, _) = fit_logistic(&x, &y);
+    let (slope, intercept) = fit_logistic(&x, &y);
     Calibration {
         gamma: CALIBRATION_GAMMA,
         slope,
@@ -848,7 +833,7 @@ mod tests {
                 }
             }
         }
-        let (a, b, _) = fit_logistic(&x, &y);
+        let (a, b) = fit_logistic(&x, &y);
         assert!(
             (a - 2.0).abs() < 0.05 && (b + 1.0).abs() < 0.05,
             "a={a} b={b}"
