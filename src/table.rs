@@ -95,7 +95,7 @@ impl ScoreTable {
     pub fn new(tokens: &[String], weights: &[f64], k: usize, order: &[u32]) -> ScoreTable {
         // At most two thirds full: for the default model's 76,000 tokens the
         // slots take 1 MiB, one core's L2 cache on the machine measured
-        // (twice that, half full, measured 3-60% slower).
+        // (twice that, half full, timed slower there; see BENCHMARKS.md).
         let size = (tokens.len() * 3 / 2).next_power_of_two().max(16);
         let mut t = ScoreTable {
             slots: vec![
