@@ -14,13 +14,24 @@
 //! Sentences are UAX #29 sentences (`unicode-segmentation`). A token is
 //! credited to the sentence holding the word or mark that produced it (a
 //! bigram to its second word), so sentence contributions also sum to the
-//! token total. Each sentence also gets its own naive-Bayes posterior under
-//! the same component: `sigmoid(prior + sum of its tokens' weights)`.
+//! token total.
+//!
+//! A sentence's *share* of the log-odds adds to its contribution its part
+//! of the intercept, spread over the known tokens: `intercept * n_s / n`
+//! for a sentence holding `n_s` of the text's `n` known tokens. The shares
+//! sum to `log_odds - mixing`, so they say how much each sentence pushed
+//! the article towards satire or away from it, against the same zero line
+//! as the article's own score. With the calibration's mean evidence per
+//! token this is `n_s / n` times the score the sentence would get on its
+//! own, so a long sentence that reads as satire counts for more than a
+//! short one; sentences are ranked by it. Each sentence's own P(satire) is
+//! what the same component and calibration give its tokens alone (for raw
+//! scores, `sigmoid(prior + sum of its tokens' weights)`).
 
 use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::Model;
+use crate::model::{Calibration, Model};
 use crate::score::{sigmoid, Score, Scorer};
 use crate::tokenize::{TokenBuffers, Tokenizer};
 
@@ -50,7 +61,10 @@ pub struct SentenceShare {
     pub tokens: u64,
     /// Sum of its tokens' contributions.
     pub contribution: f64,
-    /// Its own naive-Bayes P(satire) under the text's component.
+    /// Its share of the log-odds: `contribution + intercept * tokens / n`.
+    pub share: f64,
+    /// Its own P(satire) under the text's component and calibration, as if
+    /// it were the whole text.
     pub p_satire: f64,
 }
 
@@ -80,13 +94,20 @@ impl Explanation {
         self.tokens.iter().map(|t| t.contribution).sum()
     }
 
-    /// Sentence indices, most satirical (largest contribution) first.
+    /// Sum of all sentence shares: `log_odds - mixing` when the text has
+    /// known tokens, 0 when it has none.
+    pub fn share_total(&self) -> f64 {
+        self.sentences.iter().map(|s| s.share).sum()
+    }
+
+    /// Sentence indices, most satirical (largest share) first; ties in
+    /// text order.
     pub fn sentences_by_satire(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.sentences.len()).collect();
         idx.sort_by(|&a, &b| {
             self.sentences[b]
-                .contribution
-                .total_cmp(&self.sentences[a].contribution)
+                .share
+                .total_cmp(&self.sentences[a].share)
                 .then(a.cmp(&b))
         });
         idx
@@ -124,12 +145,13 @@ impl<'m> Explainer<'m> {
         let model = self.scorer.model();
         let score = self.scorer.score(text);
         let c = score.component;
-        let (scale, intercept) = if self.calibrated {
-            let cal = model.calibration(c);
-            (cal.scale(score.known_tokens), cal.intercept)
+        let calibration = if self.calibrated {
+            model.calibration(c).clone()
         } else {
-            (1.0, model.prior_log_odds(c))
+            Calibration::identity(model.prior_log_odds(c))
         };
+        let scale = calibration.scale(score.known_tokens);
+        let intercept = calibration.intercept;
         let mut sentences: Vec<SentenceShare> = text
             .split_sentence_bound_indices()
             .map(|(start, s)| SentenceShare {
@@ -137,6 +159,7 @@ impl<'m> Explainer<'m> {
                 end: start + s.len(),
                 tokens: 0,
                 contribution: 0.0,
+                share: 0.0,
                 p_satire: 0.0,
             })
             .collect();
@@ -157,9 +180,11 @@ impl<'m> Explainer<'m> {
                     }
                 }
             });
+        let known = score.known_tokens.max(1) as f64;
         for (s, ev) in sentences.iter_mut().zip(&evidence) {
             s.contribution = scale * ev;
-            s.p_satire = sigmoid(model.prior_log_odds(c) + ev);
+            s.share = s.contribution + intercept * s.tokens as f64 / known;
+            s.p_satire = sigmoid(intercept + calibration.scale(s.tokens) * ev);
         }
         let vocab = model.vocab();
         let mut tokens: Vec<TokenShare> = counts

@@ -68,6 +68,16 @@ fn seed_explanations_add_up_on_the_default_model() {
         assert!(close(by_sentence, e.token_total()), "{label}");
         let credited: u64 = e.sentences.iter().map(|s| s.tokens).sum();
         assert_eq!(credited, e.score.known_tokens);
+        // Shares add the intercept, spread by known tokens: they sum to the
+        // article's log-odds.
+        assert!(
+            close(e.share_total(), e.score.log_odds - e.mixing),
+            "{label}"
+        );
+        let order = e.sentences_by_satire();
+        assert!(order
+            .windows(2)
+            .all(|w| e.sentences[w[0]].share >= e.sentences[w[1]].share));
         // Each token's share is count x weight x scale, with the model's weight.
         for t in &e.tokens {
             let col = model.column(&t.token).unwrap();
@@ -79,6 +89,43 @@ fn seed_explanations_add_up_on_the_default_model() {
             .windows(2)
             .all(|w| w[0].contribution >= w[1].contribution));
     }
+}
+
+#[test]
+fn satire_seeds_top_sentences_are_the_jokes_a_reader_would_pick() {
+    // The check, through the command a user types: of the three
+    // lines a reader picks out of the satire seed (the Bond villain, the
+    // Taylor Swift fan club, the grandma), at least two are among the five
+    // sentences listed.
+    let seed = seeds().join("000_ee9cb40c4d31c8bb.txt");
+    let out = satire(&["explain", seed.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("sentences, most satirical first"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(listed.len(), 5, "{text}");
+    let jokes = ["Bond villain", "Taylor Swift fan club", "my grandma"];
+    let found: Vec<&&str> = jokes
+        .iter()
+        .filter(|j| listed.iter().any(|l| l.contains(*j)))
+        .collect();
+    assert!(
+        found.len() >= 2,
+        "found {found:?} in\n{}",
+        listed.join("\n")
+    );
+    // Listed shares are in decreasing order, and the satirical article's
+    // top sentence pushes towards satire.
+    let shares: Vec<f64> = listed
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+    assert!(shares[0] > 0.0);
 }
 
 #[test]

@@ -20,8 +20,10 @@ use super::{InputArgs, ModelArg, Output};
 /// it; `log_odds = intercept + token contributions + mixing`, where each
 /// token's contribution is `scale * count * weight`; the strongest cue
 /// tokens each way; and its sentences, most satirical first, each with its
-/// share of the log-odds and its own naive-Bayes P(satire). Inputs are read
-/// as `satire score` reads them.
+/// share of the log-odds (its contribution plus its part of the intercept,
+/// spread over the known tokens, so the shares sum to `log_odds - mixing`)
+/// and its own P(satire), the same component's score of the sentence
+/// alone. Inputs are read as `satire score` reads them.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Inputs to explain.
@@ -94,16 +96,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A sentence on one line, at most `max` characters.
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+/// A sentence on one line, whole: a reader checks the very words.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn satire_cues(e: &Explanation, n: usize) -> impl Iterator<Item = &TokenShare> {
@@ -166,7 +161,7 @@ fn write_text(
     }
     writeln!(
         out,
-        "sentences, most satirical first (contribution, own P(satire)):"
+        "sentences, most satirical first (share of log_odds, own P(satire)):"
     )?;
     let shown = e
         .sentences_by_satire()
@@ -177,9 +172,9 @@ fn write_text(
         writeln!(
             out,
             "  {:+9.4}  {:.3}  {}",
-            st.contribution,
+            st.share,
             st.p_satire,
-            one_line(&text[st.start..st.end], 140)
+            one_line(&text[st.start..st.end])
         )?;
     }
     writeln!(out)
@@ -216,6 +211,7 @@ fn write_json(
             "text": &text[st.start..st.end],
             "tokens": st.tokens,
             "contribution": st.contribution,
+            "share": st.share,
             "p_satire": st.p_satire,
         })).collect::<Vec<_>>(),
         "error": null,
