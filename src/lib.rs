@@ -5,8 +5,8 @@
 //! [`vocab::Vocabulary`], and scored by a multinomial naive-Bayes model
 //! trained with `linfa-bayes` ([`train`]); [`score`] turns the model's
 //! evidence into a calibrated probability, [`explain`] shows which tokens
-//! and sentences moved it, [`eval`] measures it, and [`io`] reads inputs
-//! and writes results.
+//! and sentences moved it ([`report`] renders that as an HTML page),
+//! [`eval`] measures it, and [`io`] reads inputs and writes results.
 //!
 //! Data flows one way: bytes -> [`tokenize`] -> [`vocab`] -> [`model`] ->
 //! [`score`] -> [`io`] writers.
@@ -27,6 +27,7 @@ pub mod eval;
 pub mod explain;
 pub mod io;
 pub mod model;
+pub mod report;
 pub mod score;
 pub mod table;
 pub mod tokenize;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use satire::explain::{Explainer, Explanation, TokenShare};
 use satire::model::Model;
+use satire::report::HtmlReport;
 use satire::score::Decision;
 use serde_json::json;
 
@@ -57,6 +58,10 @@ pub enum Format {
     Text,
     /// One JSON object per article, one per line.
     Json,
+    /// One self-contained HTML page: each article with its sentences
+    /// shaded by their share, its cue words, and (for several inputs) an
+    /// index table sortable by score. Written when all inputs are read.
+    Html,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -68,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let mut explainer = Explainer::new(&model).calibrated(!args.raw);
+    let mut report = HtmlReport::new(&model, args.top);
     let mut failed = 0u64;
     reader.for_each(&args.paths, |item| {
         match &item.text {
@@ -76,6 +82,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 match args.format {
                     Format::Text => write_text(&mut out, &model, &item.id, text, &e, &args),
                     Format::Json => write_json(&mut out, &model, &item.id, text, &e, args.top),
+                    Format::Html => {
+                        report.add(&model, &item.id, text, &e);
+                        Ok(())
+                    }
                 }
             }
             Err(msg) => {
@@ -83,11 +93,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 match args.format {
                     Format::Text => writeln!(out, "== {}\nerror: {msg}\n", item.id),
                     Format::Json => writeln!(out, "{}", json!({"id": item.id, "error": msg})),
+                    Format::Html => {
+                        report.add_error(&item.id, msg);
+                        Ok(())
+                    }
                 }
             }
         }
         .map_err(io_err)
     })?;
+    if args.format == Format::Html {
+        report.write(&mut out).map_err(io_err)?;
+    }
     out.finish()?;
     Ok(if failed > 0 {
         ExitCode::from(1)
