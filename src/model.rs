@@ -38,12 +38,12 @@
 //! `gamma = 0, slope = 1, intercept = prior log-odds` this is the raw
 //! naive-Bayes posterior.
 //!
-//! # File format (version 3)
+//! # File format (version 4)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`3`) |
+//! | 4 | format version, u32 little-endian (`4`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | FNV-1a 64 of the body, u64 little-endian |
@@ -51,7 +51,8 @@
 //! The body holds the metadata, the vocabulary in column order and, for each
 //! component, its columns, for each class (`real` then `satire`) linfa's
 //! `class_count` and `feature_count`, its calibration, and the router's
-//! Gaussian for it (linfa's `theta` and `sigma`).
+//! Gaussian for it (linfa's `theta` and `sigma`), and, for a model trained
+//! with `--updatable`, its [`TrainingState`] (none in the default model).
 //! linfa's `prior` and `feature_log_prob` are recomputed on load with the
 //! same expressions linfa uses, so [`Model::to_linfa`] rebuilds the fitted
 //! linfa model exactly. Writing is deterministic: the same training gives
@@ -70,7 +71,7 @@ use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -302,6 +303,74 @@ pub struct ModelBody {
     pub vocab: Vec<String>,
     /// Components (at least one).
     pub components: Vec<ComponentCounts>,
+    /// What `satire train --update` needs; `None` unless trained with
+    /// `--updatable`.
+    pub training: Option<TrainingState>,
+}
+
+/// What an updatable model keeps of its training data, so that
+/// `satire train --update` can add documents and give exactly the model
+/// training on all of them at once gives: the settings `Metadata` does not
+/// hold, and every training document's token counts (no text) and shape.
+/// The vocabulary cut-offs (`min_df`, `max_features`), the borrowed priors
+/// and the out-of-fold calibration all depend on every document, so the
+/// fitted counts alone could not give that model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingState {
+    /// Dense chunk budget given to linfa, in MiB.
+    pub chunk_mb: u64,
+    /// Whether the calibration was fitted.
+    pub calibrate: bool,
+    /// Calibration folds.
+    pub folds: u64,
+    /// Whether every source was pooled into one component.
+    pub one_component: bool,
+    /// Every distinct token of the training documents, sorted.
+    pub tokens: Vec<String>,
+    /// The documents in training order, component by component.
+    pub documents: Vec<StoredDocument>,
+}
+
+/// One training document of a [`TrainingState`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredDocument {
+    /// Index of its component.
+    pub component: u32,
+    /// Its label.
+    pub label: Label,
+    /// Its shape ([`crate::tokenize::text_shape`]).
+    pub shape: [f64; SHAPE_FEATURES],
+    /// `(index into tokens, count)`, by increasing index.
+    pub counts: Vec<(u32, u32)>,
+}
+
+impl TrainingState {
+    fn check(&self, components: usize) -> Result<()> {
+        let bad = |m: &str| Err(Error::Data(format!("training state: {m}")));
+        if self.tokens.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("tokens out of order");
+        }
+        if self.folds < 2 || self.chunk_mb == 0 {
+            return bad("folds must be at least 2 and chunk_mb at least 1");
+        }
+        let mut last = 0u32;
+        for d in &self.documents {
+            if d.component < last || d.component as usize >= components {
+                return bad("documents out of component order or range");
+            }
+            last = d.component;
+            if d.counts.windows(2).any(|w| w[0].0 >= w[1].0)
+                || d.counts
+                    .last()
+                    .is_some_and(|&(t, _)| t as usize >= self.tokens.len())
+                || d.counts.iter().any(|&(_, n)| n == 0)
+                || d.shape.iter().any(|v| !v.is_finite())
+            {
+                return bad("a document's counts or shape are malformed");
+            }
+        }
+        Ok(())
+    }
 }
 
 // Mirrors of linfa-bayes 0.8.1's private `MultinomialNb` / `ClassHistogram`
@@ -351,6 +420,8 @@ pub struct Model {
     /// Per component, the router's log-prior plus its Gaussian's
     /// normalising term: everything of its log-likelihood but the text.
     router_log_base: Vec<f64>,
+    /// What `train --update` needs, for an updatable model.
+    training: Option<TrainingState>,
 }
 
 /// linfa's smoothing, written exactly as linfa-bayes 0.8.1 writes it, so
@@ -529,7 +600,24 @@ impl Model {
             scoring,
             prior_log_odds,
             router_log_base,
+            training: None,
         })
+    }
+
+    /// The model with `state` attached (it becomes updatable), or without
+    /// one.
+    pub fn with_training_state(mut self, state: Option<TrainingState>) -> Result<Model> {
+        if let Some(st) = &state {
+            st.check(self.components.len())?;
+        }
+        self.training = state;
+        Ok(self)
+    }
+
+    /// What `satire train --update` needs, if the model was trained with
+    /// `--updatable`.
+    pub fn training_state(&self) -> Option<&TrainingState> {
+        self.training.as_ref()
     }
 
     /// The metadata.
@@ -706,6 +794,7 @@ impl Model {
             meta: self.meta.clone(),
             vocab: self.vocab.tokens().to_vec(),
             components: self.components.clone(),
+            training: self.training.clone(),
         };
         let body = bincode::serialize(&body).expect("serialising plain data to memory cannot fail");
         Model::frame(&body)
@@ -778,6 +867,7 @@ impl Model {
         let body: ModelBody = bincode::deserialize(body)
             .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
         Model::from_parts(body.meta, body.vocab, body.components)
+            .and_then(|m| m.with_training_state(body.training))
             .map_err(|e| err(format!("inconsistent model file ({e})")))
     }
 

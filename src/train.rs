@@ -33,6 +33,7 @@
 //! | `folds` | 5 | folds for the calibration | >= 2 |
 //! | `one_component` | false | pool all sources into one component | |
 //! | `borrow` | 0.15 | each component's prior from the others' counts, as a share of its own token total | >= 0, finite |
+//! | `updatable` | false | keep every document's token counts in the model, for [`update`] | |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ use crate::eval::{evaluate, stratified_folds};
 use crate::io::{read_labelled, Columns, Example};
 use crate::model::{
     Calibration, ClassCounts, ComponentCounts, HeldOutFigures, Label, Metadata, Model, ShapeStats,
-    SourceSummary,
+    SourceSummary, StoredDocument, TrainingState,
 };
 use crate::score::Scorer;
 use crate::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig, SHAPE_FEATURES};
@@ -77,6 +78,9 @@ pub struct TrainParams {
     /// Weight of the prior each component borrows from the others' counts,
     /// as a share of its own token total (0: none).
     pub borrow: f64,
+    /// Keep every document's token counts in the model
+    /// ([`TrainingState`]) so that [`update`] can add to it.
+    pub updatable: bool,
 }
 
 impl Default for TrainParams {
@@ -92,6 +96,7 @@ impl Default for TrainParams {
             folds: 5,
             one_component: false,
             borrow: DEFAULT_BORROW,
+            updatable: false,
         }
     }
 }
@@ -196,7 +201,20 @@ pub fn overlap_key(text: &str) -> String {
 
 /// Reads every training path, dropping texts that also occur in a
 /// held-out file. Errors name the file and line of the first bad row.
+/// Training needs both classes: a set without one is refused.
 pub fn load(paths: &[PathBuf], heldout: &[PathBuf], cols: &Columns) -> Result<TrainingSet> {
+    let set = load_additions(paths, heldout, cols)?;
+    check_classes(&set.examples, &set.sources)?;
+    Ok(set)
+}
+
+/// Like [`load`], for texts to add to a model with [`update`]: one class
+/// alone is fine, since the model has both.
+pub fn load_additions(
+    paths: &[PathBuf],
+    heldout: &[PathBuf],
+    cols: &Columns,
+) -> Result<TrainingSet> {
     let mut held: FxHashSet<String> = FxHashSet::default();
     for h in heldout {
         for ex in read_labelled(h, cols)? {
@@ -233,7 +251,6 @@ pub fn load(paths: &[PathBuf], heldout: &[PathBuf], cols: &Columns) -> Result<Tr
         }
         set.sources.push(summary);
     }
-    check_classes(&set.examples, &set.sources)?;
     Ok(set)
 }
 
@@ -265,39 +282,95 @@ fn check_classes(examples: &[Example], sources: &[SourceSummary]) -> Result<()> 
 /// Sparse token counts of one document over the vocabulary.
 type SparseRow = Vec<(u32, f64)>;
 
-fn build_vocab(docs: &[Vec<String>], min_df: u32, max_features: usize) -> Vec<String> {
-    let mut df: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
-    for doc in docs {
-        seen.clear();
-        for t in doc {
-            if seen.insert(t.as_str()) {
-                *df.entry(t.as_str()).or_insert(0) += 1;
-            }
-        }
-    }
-    let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|&(_, n)| n >= min_df).collect();
-    kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    kept.truncate(max_features);
-    let mut vocab: Vec<String> = kept.into_iter().map(|(t, _)| t.to_string()).collect();
-    vocab.sort_unstable();
-    vocab
+/// Training documents as token counts over interned tokens: what the
+/// vocabulary and the rows are built from, and what an updatable model
+/// keeps ([`TrainingState`]).
+#[derive(Default)]
+struct Bags {
+    tokens: Vec<String>,
+    index: FxHashMap<String, u32>,
+    /// Per document, `(token, count)` by increasing token.
+    docs: Vec<Vec<(u32, u32)>>,
 }
 
-fn sparse_rows(docs: &[Vec<String>], vocab: &crate::vocab::Vocabulary) -> Vec<SparseRow> {
-    docs.iter()
-        .map(|doc| {
-            let mut counts: FxHashMap<u32, f64> = FxHashMap::default();
-            for t in doc {
-                if let Some(c) = vocab.get(t) {
-                    *counts.entry(c).or_insert(0.0) += 1.0;
+impl Bags {
+    /// Bags holding the documents of `state`.
+    fn from_state(state: &TrainingState) -> Bags {
+        Bags {
+            index: state
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i as u32))
+                .collect(),
+            tokens: state.tokens.clone(),
+            docs: state.documents.iter().map(|d| d.counts.clone()).collect(),
+        }
+    }
+
+    /// Tokenizes `text` into a new document's bag.
+    fn bag(
+        &mut self,
+        tokenizer: &Tokenizer,
+        bufs: &mut TokenBuffers,
+        text: &str,
+    ) -> Vec<(u32, u32)> {
+        let mut counts: FxHashMap<u32, u32> = FxHashMap::default();
+        tokenizer.for_each_token(text, bufs, |t| {
+            let id = match self.index.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = self.tokens.len() as u32;
+                    self.tokens.push(t.to_string());
+                    self.index.insert(t.to_string(), id);
+                    id
                 }
+            };
+            *counts.entry(id).or_insert(0) += 1;
+        });
+        let mut bag: Vec<(u32, u32)> = counts.into_iter().collect();
+        bag.sort_unstable_by_key(|&(t, _)| t);
+        bag
+    }
+
+    /// The vocabulary: tokens found in at least `min_df` documents, the
+    /// `max_features` most frequent by document count (ties by token),
+    /// sorted.
+    fn vocab(&self, order: &[usize], min_df: u32, max_features: usize) -> Vec<String> {
+        let mut df = vec![0u32; self.tokens.len()];
+        for &i in order {
+            for &(t, _) in &self.docs[i] {
+                df[t as usize] += 1;
             }
-            let mut row: SparseRow = counts.into_iter().collect();
-            row.sort_unstable_by_key(|&(c, _)| c);
-            row
-        })
-        .collect()
+        }
+        let mut kept: Vec<(&str, u32)> = df
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n >= min_df)
+            .map(|(t, &n)| (self.tokens[t].as_str(), n))
+            .collect();
+        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        kept.truncate(max_features);
+        let mut vocab: Vec<String> = kept.into_iter().map(|(t, _)| t.to_string()).collect();
+        vocab.sort_unstable();
+        vocab
+    }
+
+    /// Each document's counts over the vocabulary's columns.
+    fn rows(&self, vocab: &crate::vocab::Vocabulary) -> Vec<SparseRow> {
+        let col: Vec<Option<u32>> = self.tokens.iter().map(|t| vocab.get(t)).collect();
+        self.docs
+            .iter()
+            .map(|doc| {
+                let mut row: SparseRow = doc
+                    .iter()
+                    .filter_map(|&(t, n)| col[t as usize].map(|c| (c, n as f64)))
+                    .collect();
+                row.sort_unstable_by_key(|&(c, _)| c);
+                row
+            })
+            .collect()
+    }
 }
 
 /// Sends file descriptor 2 to `/dev/null` while alive (Unix), to keep
@@ -526,7 +599,7 @@ fn fit_calibration(
 /// large one is barely moved.
 fn borrowed_counts(
     rows: &[SparseRow],
-    examples: &[Example],
+    labels: &[Label],
     groups: &[(String, Vec<usize>)],
     ncols: usize,
     borrow: f64,
@@ -540,7 +613,7 @@ fn borrowed_counts(
         .map(|(_, idx)| {
             let mut counts = zero();
             for &i in idx {
-                let class = &mut counts[examples[i].label.index()];
+                let class = &mut counts[labels[i].index()];
                 for &(c, n) in &rows[i] {
                     class[c as usize] += n;
                 }
@@ -576,33 +649,20 @@ fn borrowed_counts(
 pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
     let p = params.get();
     check_classes(&set.examples, &set.sources)?;
-    let tokenizer = Tokenizer::new(p.tokenizer.clone());
-    let mut bufs = TokenBuffers::default();
-    let docs: Vec<Vec<String>> = set
-        .examples
-        .iter()
-        .map(|ex| {
-            let mut toks = Vec::new();
-            tokenizer.for_each_token(&ex.text, &mut bufs, |t| toks.push(t.to_string()));
-            toks
-        })
-        .collect();
-    let shapes: Vec<[f64; SHAPE_FEATURES]> =
-        set.examples.iter().map(|e| text_shape(&e.text)).collect();
-    let vocab_tokens = build_vocab(&docs, p.min_df, p.max_features);
-    if vocab_tokens.is_empty() {
-        return Err(Error::Data(format!(
-            "no token occurs in at least {} documents: nothing to learn from (lower --min-df?)",
-            p.min_df
-        )));
-    }
-    let vocab = crate::vocab::Vocabulary::new(vocab_tokens.clone());
-    let rows = sparse_rows(&docs, &vocab);
-    drop(docs);
     if set.source_of.len() != set.examples.len() {
         return Err(Error::Data(
             "internal: every training example needs a source".into(),
         ));
+    }
+    let tokenizer = Tokenizer::new(p.tokenizer.clone());
+    let mut bufs = TokenBuffers::default();
+    let mut bags = Bags::default();
+    let mut docs = Documents::default();
+    for ex in &set.examples {
+        let bag = bags.bag(&tokenizer, &mut bufs, &ex.text);
+        bags.docs.push(bag);
+        docs.labels.push(ex.label);
+        docs.shapes.push(text_shape(&ex.text));
     }
     let groups: Vec<(String, Vec<usize>)> = if p.one_component {
         let name = set
@@ -630,22 +690,149 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             .filter(|(_, idx): &(String, Vec<usize>)| !idx.is_empty())
             .collect()
     };
-    let mut component_of = vec![0usize; set.examples.len()];
-    for (g, (_, idx)) in groups.iter().enumerate() {
-        for &i in idx {
-            component_of[i] = g;
+    fit_documents(p, &bags, &docs, &groups, &set.sources, &set.excluded)
+}
+
+/// Adds the labelled texts of `more` to an updatable model and returns
+/// exactly the model that training on all of its documents at once gives
+/// (with the model's own settings): the model's training state holds every
+/// document's token counts, the new texts are tokenized as the model
+/// tokenizes and placed after the other documents of component `into`
+/// (needed when the model has several components; the name as `inspect`
+/// shows it), and every part (vocabulary, linfa counts, borrowed priors,
+/// calibration, router) is fitted again from them. The result is
+/// updatable. Only the provenance differs from training at once: the
+/// sources list `more`'s files after the model's.
+pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<Model> {
+    let state = model.training_state().ok_or_else(|| {
+        Error::Param(
+            "the model keeps no training state, so data cannot be added to it exactly; \
+             retrain it with `satire train --updatable`"
+                .into(),
+        )
+    })?;
+    let meta = model.meta();
+    let params = TrainParams {
+        tokenizer: meta.tokenizer.clone(),
+        alpha: meta.alpha,
+        min_df: meta.min_df,
+        max_features: usize::try_from(meta.max_features).unwrap_or(usize::MAX),
+        chunk_mb: usize::try_from(state.chunk_mb).unwrap_or(usize::MAX),
+        prior_satire: meta.prior_satire,
+        calibrate: state.calibrate,
+        folds: usize::try_from(state.folds).unwrap_or(usize::MAX),
+        one_component: state.one_component,
+        borrow: meta.borrow,
+        updatable: true,
+    }
+    .check()?;
+    let names: Vec<&str> = model.components().iter().map(|c| c.name.as_str()).collect();
+    let target = match into {
+        Some(name) => names.iter().position(|n| *n == name).ok_or_else(|| {
+            Error::Param(format!(
+                "--into {name}: the model has no such component; its components: {}",
+                names.join(", ")
+            ))
+        })?,
+        None if names.len() == 1 => 0,
+        None => {
+            return Err(Error::Param(format!(
+                "the model has {} components; say which one the new data joins with --into NAME (one of: {})",
+                names.len(),
+                names.join(", ")
+            )))
+        }
+    };
+    if more.examples.is_empty() {
+        return Err(Error::Data("no texts to add".into()));
+    }
+    let tokenizer = Tokenizer::new(meta.tokenizer.clone());
+    let mut bufs = TokenBuffers::default();
+    let mut bags = Bags::from_state(state);
+    let mut docs = Documents::default();
+    for d in &state.documents {
+        docs.labels.push(d.label);
+        docs.shapes.push(d.shape);
+    }
+    let first_new = bags.docs.len();
+    for ex in &more.examples {
+        let bag = bags.bag(&tokenizer, &mut bufs, &ex.text);
+        bags.docs.push(bag);
+        docs.labels.push(ex.label);
+        docs.shapes.push(text_shape(&ex.text));
+    }
+    let groups: Vec<(String, Vec<usize>)> = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let mut idx: Vec<usize> = (0..first_new)
+                .filter(|&i| state.documents[i].component as usize == k)
+                .collect();
+            if k == target {
+                idx.extend(first_new..bags.docs.len());
+            }
+            (name.to_string(), idx)
+        })
+        .collect();
+    let sources: Vec<SourceSummary> = meta.sources.iter().chain(&more.sources).cloned().collect();
+    let mut excluded = meta.excluded.clone();
+    for e in &more.excluded {
+        if !excluded.contains(e) {
+            excluded.push(e.clone());
         }
     }
+    fit_documents(params.get(), &bags, &docs, &groups, &sources, &excluded)
+}
+
+/// Per training document (in the order of [`Bags::docs`]), its label and
+/// shape.
+#[derive(Default)]
+struct Documents {
+    labels: Vec<Label>,
+    shapes: Vec<[f64; SHAPE_FEATURES]>,
+}
+
+/// Fits a model on tokenized documents, one component per group (name and
+/// document indices). Every part of the model depends on the documents
+/// only through their group order: documents are taken group by group, in
+/// each group's order.
+fn fit_documents(
+    p: &TrainParams,
+    bags: &Bags,
+    docs: &Documents,
+    groups: &[(String, Vec<usize>)],
+    sources: &[SourceSummary],
+    excluded: &[String],
+) -> Result<Model> {
+    let order: Vec<usize> = groups
+        .iter()
+        .flat_map(|(_, idx)| idx.iter().copied())
+        .collect();
+    let vocab_tokens = bags.vocab(&order, p.min_df, p.max_features);
+    if vocab_tokens.is_empty() {
+        return Err(Error::Data(format!(
+            "no token occurs in at least {} documents: nothing to learn from (lower --min-df?)",
+            p.min_df
+        )));
+    }
+    let vocab = crate::vocab::Vocabulary::new(vocab_tokens.clone());
+    let rows = bags.rows(&vocab);
+    let labels = &docs.labels;
+    let mut component_of = Vec::with_capacity(order.len());
+    for (g, (_, idx)) in groups.iter().enumerate() {
+        component_of.extend(idx.iter().map(|_| g));
+    }
+    let shapes: Vec<[f64; SHAPE_FEATURES]> = order.iter().map(|&i| docs.shapes[i]).collect();
     let mut shape_stats = fit_shapes(&shapes, &component_of, groups.len())?.into_iter();
-    let borrowed = borrowed_counts(&rows, &set.examples, &groups, vocab.len(), p.borrow);
+    let borrowed = borrowed_counts(&rows, labels, groups, vocab.len(), p.borrow);
     let mut components = Vec::with_capacity(groups.len());
-    for ((name, idx), prior) in groups.into_iter().zip(borrowed) {
+    for ((name, idx), prior) in groups.iter().zip(borrowed) {
         // The component's columns: vocabulary tokens seen in its rows or in
         // its borrowed prior, renumbered densely for linfa.
         let mut local: Vec<Option<u32>> = (0..vocab.len())
             .map(|j| (prior[0][j] + prior[1][j] > 0.0).then_some(0))
             .collect();
-        for &i in &idx {
+        for &i in idx {
             for &(c, _) in &rows[i] {
                 local[c as usize] = Some(0);
             }
@@ -668,7 +855,7 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             .collect();
         let local_prior: [Vec<f64>; 2] =
             prior.map(|counts| columns.iter().map(|&j| counts[j as usize]).collect());
-        let g_labels: Vec<Label> = idx.iter().map(|&i| set.examples[i].label).collect();
+        let g_labels: Vec<Label> = idx.iter().map(|&i| labels[i]).collect();
         let per_class = Label::ALL.map(|l| g_labels.iter().filter(|x| **x == l).count());
         for (label, n) in Label::ALL.iter().zip(per_class) {
             if n == 0 {
@@ -728,7 +915,7 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             .next()
             .ok_or_else(|| Error::Data("internal: one shape Gaussian per component".into()))?;
         components.push(ComponentCounts {
-            name,
+            name: name.clone(),
             columns,
             classes,
             borrowed,
@@ -744,11 +931,55 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
         max_features: p.max_features as u64,
         prior_satire: p.prior_satire,
         borrow: p.borrow,
-        sources: set.sources.clone(),
-        excluded: set.excluded.clone(),
+        sources: sources.to_vec(),
+        excluded: excluded.to_vec(),
         heldout: vec![],
     };
-    Model::from_parts(meta, vocab_tokens, components)
+    let state = p.updatable.then(|| training_state(p, bags, docs, groups));
+    Model::from_parts(meta, vocab_tokens, components)?.with_training_state(state)
+}
+
+/// The documents of `groups` as an updatable model keeps them: tokens
+/// sorted, documents group by group.
+fn training_state(
+    p: &TrainParams,
+    bags: &Bags,
+    docs: &Documents,
+    groups: &[(String, Vec<usize>)],
+) -> TrainingState {
+    let mut by_token: Vec<u32> = (0..bags.tokens.len() as u32).collect();
+    by_token.sort_unstable_by(|&a, &b| bags.tokens[a as usize].cmp(&bags.tokens[b as usize]));
+    let mut new_id = vec![0u32; bags.tokens.len()];
+    for (new, &old) in by_token.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+    }
+    let mut documents = Vec::new();
+    for (g, (_, idx)) in groups.iter().enumerate() {
+        for &i in idx {
+            let mut counts: Vec<(u32, u32)> = bags.docs[i]
+                .iter()
+                .map(|&(t, n)| (new_id[t as usize], n))
+                .collect();
+            counts.sort_unstable_by_key(|&(t, _)| t);
+            documents.push(StoredDocument {
+                component: g as u32,
+                label: docs.labels[i],
+                shape: docs.shapes[i],
+                counts,
+            });
+        }
+    }
+    TrainingState {
+        chunk_mb: p.chunk_mb as u64,
+        calibrate: p.calibrate,
+        folds: p.folds as u64,
+        one_component: p.one_component,
+        tokens: by_token
+            .iter()
+            .map(|&t| bags.tokens[t as usize].clone())
+            .collect(),
+        documents,
+    }
 }
 
 /// K-fold cross-validation of [`fit`] on `set`: folds stratified by

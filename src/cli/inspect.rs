@@ -37,6 +37,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "format_version": FORMAT_VERSION,
             "metadata": meta,
             "vocabulary": model.vocab().len(),
+            "updatable": model.training_state().map(|st| serde_json::json!({
+                "documents": st.documents.len(), "tokens": st.tokens.len(),
+                "chunk_mb": st.chunk_mb, "calibrate": st.calibrate, "folds": st.folds,
+                "one_component": st.one_component })),
             "components": model.components().iter().map(|c| serde_json::json!({
                 "name": c.name, "real": c.documents(Label::Real), "satire": c.documents(Label::Satire), "borrowed": c.borrowed,
                 "calibration": c.calibration })).collect::<Vec<_>>(),
@@ -73,6 +77,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
     )?;
     writeln!(out, "alpha          {}", meta.alpha)?;
+    match model.training_state() {
+        Some(st) => writeln!(
+            out,
+            "updatable      yes: {} documents' token counts over {} tokens kept (train --update adds to it)",
+            st.documents.len(),
+            st.tokens.len()
+        )?,
+        None => writeln!(
+            out,
+            "updatable      no (train --updatable keeps what train --update needs)"
+        )?,
+    }
     if model.components().len() > 1 {
         writeln!(
         out,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::model::Label;
+use satire::model::{Label, Model};
 use satire::tokenize::TokenizerConfig;
 use satire::train::{self, TrainParams};
 
@@ -77,6 +77,7 @@ impl TrainOpts {
             folds: self.calibration_folds,
             one_component: self.one_component,
             borrow: self.borrow,
+            updatable: false,
         }
     }
 }
@@ -103,16 +104,47 @@ pub struct Args {
     pub columns: ColumnArgs,
     #[command(flatten)]
     pub opts: TrainOpts,
+    /// Keep every training document's token counts (not its text) in the
+    /// model, so that `--update` can add data to it. The file grows with
+    /// the training data.
+    #[arg(long)]
+    pub updatable: bool,
+    /// Add the labelled PATHs to this model (trained with `--updatable`)
+    /// instead of training from scratch. The result is the model that
+    /// training on all the data at once, with the model's own settings,
+    /// gives; so the settings flags cannot be given. `-o` may name MODEL.
+    #[arg(long, value_name = "MODEL", conflicts_with_all = [
+        "alpha", "min_df", "max_features", "chunk_mb", "prior_satire", "no_calibrate",
+        "calibration_folds", "one_component", "borrow", "lowercase", "no_number_shapes",
+        "no_bigrams", "no_cues", "no_case_cues", "updatable",
+    ])]
+    pub update: Option<PathBuf>,
+    /// With `--update`: the component the new data joins, by name as
+    /// `satire inspect` lists it (needed when the model has several).
+    #[arg(long, value_name = "NAME", requires = "update")]
+    pub into: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let params = args.opts.params().check()?;
+    let params = TrainParams {
+        updatable: args.updatable,
+        ..args.opts.params()
+    }
+    .check()?;
     let cols = args.columns.columns();
     let started = std::time::Instant::now();
-    let set = train::load(&args.paths, &args.heldout, &cols)?;
+    let base = match &args.update {
+        Some(path) => Some(Model::load(path)?),
+        None => None,
+    };
+    let set = if base.is_some() {
+        train::load_additions(&args.paths, &args.heldout, &cols)?
+    } else {
+        train::load(&args.paths, &args.heldout, &cols)?
+    };
     if !args.quiet {
         for s in &set.sources {
             eprintln!(
@@ -121,7 +153,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let mut model = train::fit(&params, &set)?;
+    let mut model = match &base {
+        Some(base) => {
+            let model = train::update(base, &set, args.into.as_deref())?;
+            if !args.quiet {
+                let before = base.training_state().map_or(0, |s| s.documents.len());
+                eprintln!(
+                    "added {} texts to {} documents of {}",
+                    set.examples.len(),
+                    before,
+                    args.update
+                        .as_ref()
+                        .map_or(String::new(), |p| p.display().to_string())
+                );
+            }
+            model
+        }
+        None => train::fit(&params, &set)?,
+    };
     let mut figures = Vec::new();
     for h in &args.heldout {
         figures.push(train::heldout_figures(&model, h, &cols)?);
@@ -129,9 +178,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     model.set_heldout(figures);
     model.save(&args.out)?;
     if !args.quiet {
+        let documents: usize = model
+            .components()
+            .iter()
+            .map(|c| c.documents(Label::Real) + c.documents(Label::Satire))
+            .sum();
         eprintln!(
-            "trained on {} texts, vocabulary {} tokens",
-            set.examples.len(),
+            "trained on {documents} texts, vocabulary {} tokens",
             model.vocab().len()
         );
         for comp in model.components() {
