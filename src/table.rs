@@ -63,9 +63,11 @@ fn token_hash(token: &str) -> u64 {
     }
 }
 
+use std::borrow::Cow;
+
 const EMPTY: u32 = u32::MAX;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Slot {
     tag: u32,
     /// Offset of the record in the arena, in 8-byte units.
@@ -80,10 +82,11 @@ pub struct Hit(u32);
 ///
 /// Record layout (8-byte aligned): key length `u32`, column `u32`, `k`
 /// weights `f64`, key bytes, padding to 8.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScoreTable {
     slots: Vec<Slot>,
-    arena: Vec<u8>,
+    /// Records; borrowed from the binary for the built-in model.
+    arena: Cow<'static, [u8]>,
     k: usize,
 }
 
@@ -92,7 +95,12 @@ impl ScoreTable {
     /// column in `weights` (column-major: `weights[j * k..][..k]`), records
     /// laid out in the order of `order` (every column once, most frequent
     /// first). A duplicate token keeps its first column.
-    pub fn new(tokens: &[String], weights: &[f64], k: usize, order: &[u32]) -> ScoreTable {
+    pub fn new<S: AsRef<str>>(
+        tokens: &[S],
+        weights: &[f64],
+        k: usize,
+        order: &[u32],
+    ) -> ScoreTable {
         // At most two thirds full: for the default model's 76,000 tokens the
         // slots take 1 MiB, one core's L2 cache on the machine measured
         // (twice that, half full, timed slower there; see BENCHMARKS.md).
@@ -105,12 +113,12 @@ impl ScoreTable {
                 };
                 size
             ],
-            arena: Vec::new(),
+            arena: Cow::Owned(Vec::new()),
             k,
         };
         let mask = size - 1;
         for &col in order {
-            let token = &tokens[col as usize];
+            let token = tokens[col as usize].as_ref();
             let h = token_hash(token);
             let mut i = h as usize & mask;
             loop {
@@ -120,14 +128,14 @@ impl ScoreTable {
                         tag: (h >> 32) as u32,
                         record: (t.arena.len() / 8) as u32,
                     };
-                    t.arena
-                        .extend_from_slice(&(token.len() as u32).to_le_bytes());
-                    t.arena.extend_from_slice(&col.to_le_bytes());
+                    let arena = t.arena.to_mut();
+                    arena.extend_from_slice(&(token.len() as u32).to_le_bytes());
+                    arena.extend_from_slice(&col.to_le_bytes());
                     for w in &weights[col as usize * k..][..k] {
-                        t.arena.extend_from_slice(&w.to_le_bytes());
+                        arena.extend_from_slice(&w.to_le_bytes());
                     }
-                    t.arena.extend_from_slice(token.as_bytes());
-                    t.arena.resize(t.arena.len().next_multiple_of(8), 0);
+                    arena.extend_from_slice(token.as_bytes());
+                    arena.resize(arena.len().next_multiple_of(8), 0);
                     break;
                 }
                 if s.tag == (h >> 32) as u32 && t.key(Hit(s.record)) == token.as_bytes() {
@@ -135,7 +143,7 @@ impl ScoreTable {
                     // vocabulary does.
                     let (first, this) = (t.column(Hit(s.record)), col);
                     if this < first {
-                        t.arena[s.record as usize * 8 + 4..][..4]
+                        t.arena.to_mut()[s.record as usize * 8 + 4..][..4]
                             .copy_from_slice(&this.to_le_bytes());
                     }
                     break;
@@ -144,6 +152,113 @@ impl ScoreTable {
             }
         }
         t
+    }
+
+    /// The table as stored in a model file: the slot count (u64), each
+    /// slot's tag and record (u32 each), then the record arena; all little
+    /// endian. Loading it back ([`ScoreTable::from_bytes`]) is a copy and
+    /// a check, where building it takes milliseconds of hashing and
+    /// scattered writes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + 8 * self.slots.len() + self.arena.len());
+        out.extend_from_slice(&(self.slots.len() as u64).to_le_bytes());
+        for s in &self.slots {
+            out.extend_from_slice(&s.tag.to_le_bytes());
+            out.extend_from_slice(&s.record.to_le_bytes());
+        }
+        out.extend_from_slice(&self.arena);
+        out
+    }
+
+    /// Reads [`ScoreTable::to_bytes`] of a table with `k` weights a token
+    /// over `columns` columns, checking every slot and record: a table that
+    /// passes never indexes out of bounds or probes forever, whatever the
+    /// bytes.
+    pub fn from_bytes(bytes: &[u8], k: usize, columns: usize) -> Result<ScoreTable, String> {
+        ScoreTable::read(Cow::Owned(bytes.to_vec()), k, columns)
+    }
+
+    /// [`ScoreTable::from_bytes`] without copying the records: for a model
+    /// built into the binary.
+    pub fn from_static(
+        bytes: &'static [u8],
+        k: usize,
+        columns: usize,
+    ) -> Result<ScoreTable, String> {
+        ScoreTable::read(Cow::Borrowed(bytes), k, columns)
+    }
+
+    fn read(bytes: Cow<'static, [u8]>, k: usize, columns: usize) -> Result<ScoreTable, String> {
+        let n = bytes
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .ok_or("scoring table: truncated")?;
+        let n = usize::try_from(n).map_err(|_| "scoring table: slot count too large")?;
+        if !n.is_power_of_two() || n < 16 {
+            return Err(format!(
+                "scoring table: {n} slots is not a power of two >= 16"
+            ));
+        }
+        let arena_at = n
+            .checked_mul(8)
+            .and_then(|b| b.checked_add(8))
+            .filter(|&end| end <= bytes.len())
+            .ok_or("scoring table: truncated slots")?;
+        let slots: Vec<Slot> = bytes[8..arena_at]
+            .chunks_exact(8)
+            .map(|c| Slot {
+                tag: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                record: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect();
+        let t = ScoreTable {
+            slots,
+            arena: match bytes {
+                Cow::Borrowed(b) => Cow::Borrowed(&b[arena_at..]),
+                Cow::Owned(mut v) => {
+                    v.drain(..arena_at);
+                    Cow::Owned(v)
+                }
+            },
+            k,
+        };
+        if !t.slots.iter().any(|s| s.record == EMPTY) {
+            return Err("scoring table: no empty slot".into());
+        }
+        // Walk the records in arena order (a sequential read), marking
+        // where each starts; then every slot must point at a record start.
+        let units = t.arena.len() / 8;
+        let mut starts = vec![0u64; units.div_ceil(64)];
+        let mut at = 0usize;
+        while at < t.arena.len() {
+            let head = at + 8 + 8 * k;
+            if head > t.arena.len() {
+                return Err("scoring table: a record runs past the arena".into());
+            }
+            let len = t.u32_at(at) as usize;
+            let end = (head + len).next_multiple_of(8);
+            if end > t.arena.len() {
+                return Err("scoring table: a record runs past the arena".into());
+            }
+            if t.u32_at(at + 4) as usize >= columns {
+                return Err("scoring table: a column out of range".into());
+            }
+            if !t.arena[at + 8..head]
+                .chunks_exact(8)
+                .all(|w| f64::from_le_bytes(w.try_into().unwrap_or([0xff; 8])).is_finite())
+            {
+                return Err("scoring table: a weight is not finite".into());
+            }
+            starts[at / 8 / 64] |= 1 << (at / 8 % 64);
+            at = end;
+        }
+        for s in t.slots.iter().filter(|s| s.record != EMPTY) {
+            let r = s.record as usize;
+            if r >= units || starts[r / 64] & (1 << (r % 64)) == 0 {
+                return Err("scoring table: a slot points outside any record".into());
+            }
+        }
+        Ok(t)
     }
 
     #[inline]
@@ -269,7 +384,36 @@ mod tests {
     }
 
     #[test]
+    fn bytes_round_trip_and_bad_bytes_are_refused() {
+        let tokens: Vec<String> = (0..300).map(|i| format!("t{i}")).collect();
+        let t = table(&tokens);
+        let bytes = t.to_bytes();
+        assert_eq!(ScoreTable::from_bytes(&bytes, 2, 300), Ok(t.clone()));
+        // Every truncation is refused, never a panic.
+        for cut in 0..bytes.len() {
+            let _ = ScoreTable::from_bytes(&bytes[..cut], 2, 300);
+        }
+        // Cutting into the last record (past its padding) is refused.
+        assert!(ScoreTable::from_bytes(&bytes[..bytes.len() - 8], 2, 300).is_err());
+        // A weight that is not a number.
+        let mut nan = bytes.clone();
+        let first = 8 + 8 * 512 + 8;
+        nan[first..first + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+        assert!(ScoreTable::from_bytes(&nan, 2, 300).is_err());
+        // Columns beyond the vocabulary, a wrong weight count, a full table.
+        assert!(ScoreTable::from_bytes(&bytes, 2, 299).is_err());
+        assert!(ScoreTable::from_bytes(&bytes, 40, 300).is_err());
+        let mut full = bytes.clone();
+        for slot in full[8..8 + 8 * 512].chunks_exact_mut(8) {
+            if slot[4..] == [0xff; 4] {
+                slot[4..].copy_from_slice(&0u32.to_le_bytes());
+            }
+        }
+        assert!(ScoreTable::from_bytes(&full, 2, 300).is_err());
+    }
+
+    #[test]
     fn empty_table_finds_nothing() {
-        assert_eq!(ScoreTable::new(&[], &[], 1, &[]).get("a"), None);
+        assert_eq!(ScoreTable::new::<&str>(&[], &[], 1, &[]).get("a"), None);
     }
 }

@@ -815,7 +815,7 @@ fn fit_documents(
             p.min_df
         )));
     }
-    let vocab = crate::vocab::Vocabulary::new(vocab_tokens.clone());
+    let vocab = crate::vocab::Vocabulary::new(&vocab_tokens);
     let rows = bags.rows(&vocab);
     let labels = &docs.labels;
     let mut component_of = Vec::with_capacity(order.len());
