@@ -67,6 +67,19 @@ use std::borrow::Cow;
 
 const EMPTY: u32 = u32::MAX;
 
+/// log2 of the filter's size in bits.
+const FILTER_BITS: u32 = 20;
+
+/// The filter of `slots`: a bit for each stored tag.
+fn filter_of(slots: &[Slot]) -> Vec<u64> {
+    let mut filter = vec![0u64; (1usize << FILTER_BITS) / 64];
+    for s in slots.iter().filter(|s| s.record != EMPTY) {
+        let b = (s.tag & ((1 << FILTER_BITS) - 1)) as usize;
+        filter[b / 64] |= 1 << (b % 64);
+    }
+    filter
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Slot {
     tag: u32,
@@ -84,6 +97,11 @@ pub struct Hit(u32);
 /// weights `f64`, key bytes, padding to 8.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScoreTable {
+    /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
+    /// every stored token: most absent tokens (word pairs, above all) are
+    /// turned away here, in 128 KiB that stay in cache, without touching
+    /// the slots.
+    filter: Vec<u64>,
     slots: Vec<Slot>,
     /// Records; borrowed from the binary for the built-in model.
     arena: Cow<'static, [u8]>,
@@ -115,6 +133,7 @@ impl ScoreTable {
             ],
             arena: Cow::Owned(Vec::new()),
             k,
+            filter: Vec::new(),
         };
         let mask = size - 1;
         for &col in order {
@@ -151,6 +170,7 @@ impl ScoreTable {
                 i = (i + 1) & mask;
             }
         }
+        t.filter = filter_of(&t.slots);
         t
     }
 
@@ -212,6 +232,7 @@ impl ScoreTable {
             })
             .collect();
         let t = ScoreTable {
+            filter: filter_of(&slots),
             slots,
             arena: match bytes {
                 Cow::Borrowed(b) => Cow::Borrowed(&b[arena_at..]),
@@ -298,6 +319,10 @@ impl ScoreTable {
     fn probe(&self, h: u64, is_key: impl Fn(&[u8]) -> bool) -> Option<Hit> {
         let mask = self.slots.len() - 1;
         let tag = (h >> 32) as u32;
+        let b = (tag & ((1 << FILTER_BITS) - 1)) as usize;
+        if self.filter[b / 64] & (1 << (b % 64)) == 0 {
+            return None;
+        }
         let mut i = h as usize & mask;
         loop {
             let s = self.slots[i];
