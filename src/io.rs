@@ -122,6 +122,138 @@ pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
         .from_reader(r)
 }
 
+/// Follows the quoting of a CSV byte stream as the csv crate reads it, the
+/// way `csv_core` parses it (a `"` opens a quoted field only at the start of
+/// a field; `""` inside is a quote), to find what the csv crate accepts
+/// without a word: a quoted field never closed (it runs to the end of the
+/// input) and text right after a closing quote (the field goes on
+/// unquoted). Both mean a quote went astray, and the rows after it were
+/// read as part of one field.
+struct QuoteWatch<R> {
+    inner: R,
+    state: QuoteState,
+    /// Bytes seen.
+    pos: u64,
+    /// Where the current quoted field opened.
+    opened_at: u64,
+    /// Where text followed a closing quote, oldest first, not yet matched
+    /// to a record.
+    text_after_quote: std::collections::VecDeque<u64>,
+    eof: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl<R> QuoteWatch<R> {
+    fn new(inner: R) -> Self {
+        QuoteWatch {
+            inner,
+            state: QuoteState::FieldStart,
+            pos: 0,
+            opened_at: 0,
+            text_after_quote: Default::default(),
+            eof: false,
+        }
+    }
+
+    fn scan(&mut self, b: &[u8]) {
+        use QuoteState::*;
+        let mut i = 0;
+        while i < b.len() {
+            match self.state {
+                Quoted => match memchr::memchr(b'"', &b[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.state = QuoteInQuoted;
+                    }
+                    None => i = b.len(),
+                },
+                Unquoted => match memchr::memchr3(b',', b'\n', b'\r', &b[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.state = FieldStart;
+                    }
+                    None => i = b.len(),
+                },
+                FieldStart | QuoteInQuoted => {
+                    self.state = match (self.state, b[i]) {
+                        (FieldStart, b'"') => {
+                            self.opened_at = self.pos + i as u64;
+                            Quoted
+                        }
+                        (QuoteInQuoted, b'"') => Quoted,
+                        (_, b',' | b'\n' | b'\r') => FieldStart,
+                        (QuoteInQuoted, _) => {
+                            self.text_after_quote.push_back(self.pos + i as u64);
+                            Unquoted
+                        }
+                        _ => Unquoted,
+                    };
+                    i += 1;
+                }
+            }
+        }
+        self.pos += b.len() as u64;
+    }
+
+    /// Once the whole input has been read: the byte offset of a quoted
+    /// field that is never closed.
+    fn unclosed(&self) -> Option<u64> {
+        (self.eof && self.state == QuoteState::Quoted).then_some(self.opened_at)
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
+        self.scan(&buf[..n]);
+        Ok(n)
+    }
+}
+
+const UNCLOSED_HEADER: &str = "the header opens a quoted field that is never closed: the CSV reader took the whole file as the header";
+
+/// What is wrong with the quoting of the record just read, if anything: a
+/// message for its error row. `start` is the record's first byte.
+fn bad_quoting<R: Read>(
+    rdr: &mut csv::Reader<QuoteWatch<R>>,
+    start: Option<u64>,
+) -> Option<String> {
+    let end = rdr.position().byte();
+    let watch = rdr.get_mut();
+    let start = start?;
+    let mut text_after = false;
+    while let Some(&at) = watch.text_after_quote.front() {
+        if at >= end {
+            break;
+        }
+        text_after |= at >= start;
+        watch.text_after_quote.pop_front();
+    }
+    if watch.unclosed().is_some_and(|q| start <= q && q < end) {
+        Some(
+            "a quoted field opened in this row is never closed: the CSV reader took the rest of the file as that one field, so the rows after this one are lost in it (close the quote, or double a quote inside a field)"
+                .into(),
+        )
+    } else if text_after {
+        Some(
+            "text follows a closing quote in this row: a quote inside a field is not doubled, or a quote was left open and the rows after this one, up to the next quote, were read into it"
+                .into(),
+        )
+    } else {
+        None
+    }
+}
+
 /// The one place CSV writers are configured.
 pub fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new().has_headers(false).from_writer(w)
@@ -204,7 +336,7 @@ pub fn read_labelled(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
 }
 
 fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
-    let mut rdr = csv_reader(BufReader::new(open(path)?));
+    let mut rdr = csv_reader(QuoteWatch::new(BufReader::new(open(path)?)));
     let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
     let text_i = find_column(&headers, &cols.text, path)?;
     let label_i = find_column(&headers, &cols.label, path)?;
@@ -221,6 +353,9 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
             Err(e) => return Err(csv_error(path, e)),
         }
         let line = rec.position().map(|p| p.line());
+        if let Some(msg) = bad_quoting(&mut rdr, rec.position().map(|p| p.byte())) {
+            return Err(Error::input(path, line, msg));
+        }
         let label = parse_label(&rec[label_i], path, line)?;
         let text = rec[text_i].to_string();
         if text.trim().is_empty() {
@@ -422,8 +557,11 @@ impl ItemReader {
     pub fn check_headers(&self, paths: &[PathBuf]) -> Result<()> {
         for p in paths {
             if p.as_os_str() != "-" && extension(p) == "csv" && p.is_file() {
-                let mut rdr = csv_reader(open(p)?);
+                let mut rdr = csv_reader(QuoteWatch::new(open(p)?));
                 let headers = rdr.headers().map_err(|e| csv_error(p, e))?.clone();
+                if rdr.get_ref().unclosed().is_some() {
+                    return Err(Error::input(p, Some(1), UNCLOSED_HEADER));
+                }
                 find_column(&headers, &self.columns.text, p)?;
                 if let Some(id) = &self.columns.id {
                     find_column(&headers, id, p)?;
@@ -714,7 +852,7 @@ impl ItemReader {
         f: &mut F,
     ) -> Result<()> {
         let name = path.display().to_string();
-        let mut rdr = csv_reader(r);
+        let mut rdr = csv_reader(QuoteWatch::new(r));
         let headers = match rdr.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
@@ -724,6 +862,12 @@ impl ItemReader {
                 })
             }
         };
+        if rdr.get_ref().unclosed().is_some() {
+            return f(Item {
+                id: name.clone(),
+                text: Err(format!("{name}, line 1: {UNCLOSED_HEADER}")),
+            });
+        }
         let text_i = find_column(&headers, &self.columns.text, path)?;
         let id_i = match &self.columns.id {
             Some(id) => Some(find_column(&headers, id, path)?),
@@ -735,7 +879,21 @@ impl ItemReader {
             match rdr.read_byte_record(&mut rec) {
                 Ok(false) if rdr.position().record() <= 1 => return f(no_rows(&name)),
                 Ok(false) => return Ok(()),
-                Ok(true) => {}
+                Ok(true) => {
+                    let start = rec.position().map(|p| p.byte());
+                    if let Some(msg) = bad_quoting(&mut rdr, start) {
+                        let line = rec.position().map_or(line, |p| p.line());
+                        let id = match id_i.and_then(|i| rec.get(i)) {
+                            Some(b) => String::from_utf8_lossy(b).into_owned(),
+                            None => format!("{name}:{line}"),
+                        };
+                        f(Item {
+                            id,
+                            text: Err(format!("{name}, line {line}: {msg}")),
+                        })?;
+                        continue;
+                    }
+                }
                 Err(e) => {
                     let err = csv_error(path, e);
                     f(Item {
@@ -876,6 +1034,60 @@ impl<W: Write> ScoreWriter<W> {
             ScoreWriter::Jsonl(mut w) | ScoreWriter::Table(mut w) => {
                 w.flush()?;
                 Ok(w)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads one byte at a time, so every state meets a chunk boundary.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    fn watch(input: &[u8], trickle: bool) -> (Option<u64>, Vec<u64>) {
+        let mut out = Vec::new();
+        let found = if trickle {
+            let mut w = QuoteWatch::new(Trickle(input));
+            w.read_to_end(&mut out).unwrap();
+            (w.unclosed(), w.text_after_quote.into_iter().collect())
+        } else {
+            let mut w = QuoteWatch::new(input);
+            w.read_to_end(&mut out).unwrap();
+            (w.unclosed(), w.text_after_quote.into_iter().collect())
+        };
+        assert_eq!(out, input);
+        found
+    }
+
+    #[test]
+    fn quote_watch_finds_stray_and_open_quotes_across_reads() {
+        let cases: [(&[u8], Option<u64>, &[u64]); 6] = [
+            (b"id,text\na,\"fine, \"\"quoted\"\"\"\n", None, &[]),
+            (b"id,text\na,plain \"quote\" inside\n", None, &[]),
+            (b"id,text\na,\"multi\nline\"\nb,x\n", None, &[]),
+            (b"id,text\na,\"never closed\nb,x\n", Some(10), &[]),
+            (b"id,text\na,\"say \"hi\" now\"\n", None, &[16]),
+            (b"\"id,text\na,b\n", Some(0), &[]),
+        ];
+        for (input, unclosed, after) in cases {
+            for trickle in [false, true] {
+                let (u, a) = watch(input, trickle);
+                assert_eq!(u, unclosed, "{:?}", String::from_utf8_lossy(input));
+                assert_eq!(a, after, "{:?}", String::from_utf8_lossy(input));
             }
         }
     }

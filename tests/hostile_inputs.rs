@@ -2,7 +2,8 @@
 //! articles. The run finishes, every item gets exactly one row, in input
 //! order, each bad one with an error naming its file and line, and the exit
 //! code is 1. (Unreadable permissions cannot be tested as root, which CI
-//! runs as; a vanished file is the dangling link.)
+//! runs as; a vanished file is the dangling link, and a file that opens but
+//! cannot be read is `/proc/self/mem`, in its own test.)
 
 mod common;
 use common::*;
@@ -36,6 +37,17 @@ fn hostile_folder(dir: &Path) {
     put("11_header_only.csv", b"id,text\n");
     put("12_no_text_column.csv", b"id,body\nx,hello\n");
     put("13_empty.jsonl", b"");
+    // A quote inside a quoted field, not doubled: the csv crate reads on
+    // past the stray quote without a word.
+    put(
+        "14_stray_quote.csv",
+        b"id,text\nq1,\"Area Man Wins\"\nq2,\"He said \"hi\" and left\"\nq3,Next Headline Here\n",
+    );
+    // A quote never closed: the rest of the file would be one field.
+    put(
+        "15_unclosed_quote.csv",
+        b"id,text\nu1,Fine Headline Here\nu2,\"never closed\nu3,lost in u2\n",
+    );
 }
 
 #[cfg(unix)]
@@ -116,6 +128,19 @@ fn every_bad_item_gets_its_row_in_order() {
                 "12_no_text_column.csv, line 1: no column `text`",
             ),
             (format!("{d}/13_empty.jsonl"), "", "13_empty.jsonl: no rows"),
+            ("q1".into(), "*", ""),
+            (
+                "q2".into(),
+                "",
+                "14_stray_quote.csv, line 3: text follows a closing quote",
+            ),
+            ("q3".into(), "*", ""),
+            ("u1".into(), "*", ""),
+            (
+                "u2".into(),
+                "",
+                "15_unclosed_quote.csv, line 3: a quoted field opened in this row is never closed",
+            ),
         ];
         assert_eq!(rows.len(), want.len(), "--threads {threads}: {rows:#?}");
         for (got, (id, label, err)) in rows.iter().zip(&want) {
@@ -135,6 +160,25 @@ fn every_bad_item_gets_its_row_in_order() {
             }
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_opens_but_cannot_be_read_is_an_error_row() {
+    // Reading /proc/self/mem from offset 0 fails with EIO: the read error
+    // path, which permissions cannot reach for root.
+    let seed = seeds().join("000_ee9cb40c4d31c8bb.txt");
+    let out = satire(&["score", "/proc/self/mem", seed.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows = score_rows(&out);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "/proc/self/mem");
+    assert!(
+        rows[0].2.is_none() && rows[0].3.contains("/proc/self/mem"),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[1].1, "satire");
 }
 
 #[test]

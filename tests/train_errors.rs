@@ -45,6 +45,25 @@ fn unknown_label_names_row() {
 }
 
 #[test]
+fn a_quote_left_open_names_its_row() {
+    // Without the check, rows 3 and 4 would silently become one text.
+    let err = train_err(
+        "id,label,text\n1,satire,Area man wins\n2,real,\"Senate passes bill\n3,satire,Nation shocked\n",
+    );
+    assert!(
+        err.contains("line 3") && err.contains("never closed"),
+        "{err}"
+    );
+    let err = train_err(
+        "id,label,text\n1,satire,Area man wins\n2,real,\"Senate \"passes\" bill\"\n3,satire,Nation shocked\n",
+    );
+    assert!(
+        err.contains("line 3") && err.contains("text follows a closing quote"),
+        "{err}"
+    );
+}
+
+#[test]
 fn empty_set_is_refused() {
     let err = train_err("id,label,text\n");
     assert!(err.contains("empty training file"), "{err}");
