@@ -209,7 +209,17 @@ impl Tokenizer {
         while pos < n {
             let b = bytes[pos];
             if b >= 0x80 {
-                pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
+                match common_punctuation(bytes, pos) {
+                    Some(p) => {
+                        // A segment of its own: a quote mark is a cue, the
+                        // rest give nothing.
+                        if self.config.cues && p == Common::Quote {
+                            f(pos, Piece::Cue(Cue::Quote));
+                        }
+                        pos += 3;
+                    }
+                    None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
+                }
             } else if is_word_byte(b) {
                 match ascii_word_end(bytes, pos) {
                     Some(end) => {
@@ -221,7 +231,9 @@ impl Tokenizer {
                     }
                     None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
                 }
-            } else if bytes.get(pos + 1).is_some_and(|&c| c >= 0x80) {
+            } else if bytes.get(pos + 1).is_some_and(|&c| c >= 0x80)
+                && common_punctuation(bytes, pos + 1).is_none()
+            {
                 // A combining mark after it would join it: let UAX #29 decide.
                 pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
             } else {
@@ -408,7 +420,23 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<usize> {
             return Some(i);
         };
         if c >= 0x80 {
-            return None;
+            let last = bytes[i - 1];
+            return match common_punctuation(bytes, i) {
+                None => None,
+                // ‘ and ’ join letters to letters and digits to digits
+                // (WB6, WB7, WB11, WB12), as `.` does.
+                Some(Common::Apostrophe) => match bytes.get(i + 3) {
+                    Some(&next)
+                        if (last.is_ascii_alphabetic() && next.is_ascii_alphabetic())
+                            || (last.is_ascii_digit() && next.is_ascii_digit()) =>
+                    {
+                        i += 3;
+                        continue;
+                    }
+                    _ => Some(i),
+                },
+                Some(_) => Some(i),
+            };
         }
         let last = bytes[i - 1];
         let (letters, digits) = match c {
@@ -427,6 +455,35 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<usize> {
             }
             _ => return Some(i),
         }
+    }
+}
+
+/// Non-ASCII punctuation common in news text that the byte scan handles
+/// itself instead of falling back to unicode-segmentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Common {
+    /// ‘ ’ (U+2018, U+2019): word break property MidNumLet, like `.`.
+    Apostrophe,
+    /// “ ” (U+201C, U+201D): Other; a quote cue.
+    Quote,
+    /// – — … (U+2013, U+2014, U+2026): Other.
+    Dash,
+}
+
+/// The [`Common`] punctuation starting at `bytes[i]`, if it is followed by
+/// an ASCII byte or the end: then no Extend or Format character follows to
+/// join it (WB4), and it segments as its word break property alone says.
+#[inline]
+fn common_punctuation(bytes: &[u8], i: usize) -> Option<Common> {
+    let c = match bytes.get(i..i + 3)? {
+        [0xE2, 0x80, 0x98 | 0x99] => Common::Apostrophe,
+        [0xE2, 0x80, 0x9C | 0x9D] => Common::Quote,
+        [0xE2, 0x80, 0x93 | 0x94 | 0xA6] => Common::Dash,
+        _ => return None,
+    };
+    match bytes.get(i + 3) {
+        Some(&next) if next >= 0x80 => None,
+        _ => Some(c),
     }
 }
 
@@ -684,7 +741,7 @@ mod tests {
     /// joiners (`.` `'` `:` `,` `;`), `_`, combining marks, format and
     /// zero-width joiner characters, curly quotes, non-ASCII letters and
     /// digits, Hebrew, Katakana, emoji and regional indicators.
-    const TRICKY: [&str; 41] = [
+    const TRICKY: [&str; 49] = [
         "a",
         "Z",
         "7",
@@ -726,7 +783,52 @@ mod tests {
         "\u{85}",
         "\u{2028}",
         "\u{7FD}",
+        "\u{2018}",
+        "\u{201D}",
+        "\u{2013}",
+        "\u{2026}",
+        "Musk\u{2019}s",
+        "\u{2019}s",
+        "1\u{2019}000",
+        "\u{201C}Quote\u{201D}",
     ];
+
+    #[test]
+    fn common_punctuation_segments_as_the_reference_does() {
+        let tok = Tokenizer::new(all_on());
+        for text in [
+            "Musk\u{2019}s",
+            "\u{2019}Tis",
+            "rock\u{2019}n\u{2019}roll",
+            "90\u{2019}s",
+            "1\u{2019}000",
+            "1\u{2019}a",
+            "a\u{2019}1",
+            "a\u{2019} b",
+            "a \u{2019}b",
+            "x\u{201C}y\u{201D}z",
+            "\u{2014}dash\u{2014}",
+            "a\u{2026}b",
+            "\u{2018}quoted\u{2019}",
+            "a\u{2019}\u{301}b",
+            "a\u{201C}\u{301}b",
+            "a.\u{2019}b",
+            "a\u{2019}.b",
+            "_\u{2019}a",
+            "a\u{2019}_",
+            "A\u{2013}B",
+            "3\u{2013}4",
+            "\u{2019}",
+            "x\u{2019}",
+            "\u{201C}",
+        ] {
+            assert_eq!(
+                tok.tokens_at(text, false),
+                tok.tokens_at(text, true),
+                "{text:?}"
+            );
+        }
+    }
 
     fn prop_assert_fast_eq_reference(
         text: &str,
