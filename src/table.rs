@@ -95,7 +95,7 @@ pub struct Hit(u32);
 ///
 /// Record layout (8-byte aligned): key length `u32`, column `u32`, `k`
 /// weights `f64`, key bytes, padding to 8.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScoreTable {
     /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
     /// every stored token: most absent tokens (word pairs, above all) are
