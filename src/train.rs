@@ -654,16 +654,9 @@ pub fn fit(params: &ValidTrainParams, set: &TrainingSet) -> Result<Model> {
             "internal: every training example needs a source".into(),
         ));
     }
-    let tokenizer = Tokenizer::new(p.tokenizer.clone());
-    let mut bufs = TokenBuffers::default();
     let mut bags = Bags::default();
     let mut docs = Documents::default();
-    for ex in &set.examples {
-        let bag = bags.bag(&tokenizer, &mut bufs, &ex.text);
-        bags.docs.push(bag);
-        docs.labels.push(ex.label);
-        docs.shapes.push(text_shape(&ex.text));
-    }
+    add_examples(&p.tokenizer, &set.examples, &mut bags, &mut docs);
     let groups: Vec<(String, Vec<usize>)> = if p.one_component {
         let name = set
             .sources
@@ -746,21 +739,13 @@ pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<M
     if more.examples.is_empty() {
         return Err(Error::Data("no texts to add".into()));
     }
-    let tokenizer = Tokenizer::new(meta.tokenizer.clone());
-    let mut bufs = TokenBuffers::default();
     let mut bags = Bags::from_state(state);
-    let mut docs = Documents::default();
-    for d in &state.documents {
-        docs.labels.push(d.label);
-        docs.shapes.push(d.shape);
-    }
+    let mut docs = Documents {
+        labels: state.documents.iter().map(|d| d.label).collect(),
+        shapes: state.documents.iter().map(|d| d.shape).collect(),
+    };
     let first_new = bags.docs.len();
-    for ex in &more.examples {
-        let bag = bags.bag(&tokenizer, &mut bufs, &ex.text);
-        bags.docs.push(bag);
-        docs.labels.push(ex.label);
-        docs.shapes.push(text_shape(&ex.text));
-    }
+    add_examples(&meta.tokenizer, &more.examples, &mut bags, &mut docs);
     let groups: Vec<(String, Vec<usize>)> = names
         .iter()
         .enumerate()
@@ -782,6 +767,24 @@ pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<M
         }
     }
     fit_documents(params.get(), &bags, &docs, &groups, &sources, &excluded)
+}
+
+/// Tokenizes `examples` with `config` into new documents of `bags` and
+/// `docs`.
+fn add_examples(
+    config: &TokenizerConfig,
+    examples: &[Example],
+    bags: &mut Bags,
+    docs: &mut Documents,
+) {
+    let tokenizer = Tokenizer::new(config.clone());
+    let mut bufs = TokenBuffers::default();
+    for ex in examples {
+        let bag = bags.bag(&tokenizer, &mut bufs, &ex.text);
+        bags.docs.push(bag);
+        docs.labels.push(ex.label);
+        docs.shapes.push(text_shape(&ex.text));
+    }
 }
 
 /// Per training document (in the order of [`Bags::docs`]), its label and
