@@ -879,21 +879,7 @@ impl ItemReader {
             match rdr.read_byte_record(&mut rec) {
                 Ok(false) if rdr.position().record() <= 1 => return f(no_rows(&name)),
                 Ok(false) => return Ok(()),
-                Ok(true) => {
-                    let start = rec.position().map(|p| p.byte());
-                    if let Some(msg) = bad_quoting(&mut rdr, start) {
-                        let line = rec.position().map_or(line, |p| p.line());
-                        let id = match id_i.and_then(|i| rec.get(i)) {
-                            Some(b) => String::from_utf8_lossy(b).into_owned(),
-                            None => format!("{name}:{line}"),
-                        };
-                        f(Item {
-                            id,
-                            text: Err(format!("{name}, line {line}: {msg}")),
-                        })?;
-                        continue;
-                    }
-                }
+                Ok(true) => {}
                 Err(e) => {
                     let err = csv_error(path, e);
                     f(Item {
@@ -909,7 +895,9 @@ impl ItemReader {
                 None => format!("{name}:{line}"),
             };
             let field = rec.get(text_i).unwrap_or(b"");
-            let text = if field.len() as u64 > self.max_bytes {
+            let text = if let Some(msg) = bad_quoting(&mut rdr, rec.position().map(|p| p.byte())) {
+                Err(format!("{name}, line {line}: {msg}"))
+            } else if field.len() as u64 > self.max_bytes {
                 Err(format!(
                     "{name}, line {line}: larger than --max-bytes ({} bytes)",
                     self.max_bytes
