@@ -959,13 +959,13 @@ impl Model {
             .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
         let k = body.components.len();
         let columns = usize::try_from(body.columns)
-            .ok()
-            .filter(|&n| {
-                let breaks = body.vocab.bytes().filter(|&b| b == b'\n').count();
-                (n == 0 && body.vocab.is_empty()) || n == breaks + 1
-            })
-            .ok_or_else(|| err(format!("corrupt model file (vocabulary size): {retrain}")))?;
+            .map_err(|_| err(format!("corrupt model file (vocabulary size): {retrain}")))?;
         let vocab = Vocabulary::from_text(body.vocab, columns);
+        if vocab.len() != columns || (columns == 0 && !vocab.text().is_empty()) {
+            return Err(err(format!(
+                "corrupt model file (vocabulary size): {retrain}"
+            )));
+        }
         let scoring = table(body.scoring, k, columns)
             .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
         Model::assemble(body.meta, vocab, body.components, Some(scoring))

@@ -32,10 +32,12 @@ impl Vocabulary {
         Vocabulary::from_text(text, tokens.len())
     }
 
-    /// The vocabulary stored as [`Vocabulary::text`]: `n` tokens separated
-    /// by `\n` (an empty text with `n == 0` has none).
+    /// The vocabulary stored as [`Vocabulary::text`]: tokens separated by
+    /// `\n`, `n` of them as the writer said. `n == 0` reads none (an empty
+    /// text is either no token or one empty one); otherwise the text decides,
+    /// and a reader compares [`Vocabulary::len`] with what it expected.
     pub fn from_text(text: String, n: usize) -> Self {
-        let mut ends = Vec::with_capacity(n);
+        let mut ends = Vec::new();
         if n > 0 {
             ends.extend(
                 text.bytes()
