@@ -68,6 +68,19 @@ pub struct SentenceShare {
     pub p_satire: f64,
 }
 
+impl SentenceShare {
+    /// Its text in `text`, the text it was explained from.
+    pub fn text<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.start..self.end]
+    }
+
+    /// Whether it is only whitespace (UAX #29 gives line breaks between
+    /// paragraphs a sentence of their own): not worth listing.
+    pub fn is_blank(&self, text: &str) -> bool {
+        self.text(text).trim().is_empty()
+    }
+}
+
 /// The explanation of one text's score.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
@@ -92,6 +105,22 @@ impl Explanation {
     /// Sum of all token contributions.
     pub fn token_total(&self) -> f64 {
         self.tokens.iter().map(|t| t.contribution).sum()
+    }
+
+    /// The `n` strongest satire cues: tokens with a positive contribution,
+    /// largest first.
+    pub fn satire_cues(&self, n: usize) -> impl Iterator<Item = &TokenShare> {
+        self.tokens.iter().filter(|t| t.contribution > 0.0).take(n)
+    }
+
+    /// The `n` strongest real cues: tokens with a negative contribution,
+    /// most negative first.
+    pub fn real_cues(&self, n: usize) -> impl Iterator<Item = &TokenShare> {
+        self.tokens
+            .iter()
+            .rev()
+            .filter(|t| t.contribution < 0.0)
+            .take(n)
     }
 
     /// Sum of all sentence shares: `log_odds - mixing` when the text has

@@ -47,12 +47,12 @@ struct Entry {
     error: Option<String>,
 }
 
+const TITLE: &str = "satire report";
+
 /// An HTML report under construction.
 pub struct HtmlReport {
-    title: String,
     model_line: String,
     top: usize,
-    decision: Decision,
     entries: Vec<Entry>,
     /// The rendered article sections, in input order.
     body: String,
@@ -69,54 +69,21 @@ impl HtmlReport {
             model.vocab().len()
         );
         HtmlReport {
-            title: "satire report".to_string(),
             model_line,
             top,
-            decision: Decision::default(),
             entries: Vec::new(),
             body: String::new(),
         }
-    }
-
-    /// Labels with `decision` instead of the default threshold.
-    pub fn decision(mut self, decision: Decision) -> Self {
-        self.decision = decision;
-        self
-    }
-
-    /// Articles added so far.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether no article has been added.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Adds an explained article.
     pub fn add(&mut self, model: &Model, id: &str, text: &str, e: &Explanation) {
         let n = self.entries.len();
         let s = &e.score;
-        let label = self.decision.label(s.p_satire);
-        let satire: Vec<&TokenShare> = e
-            .tokens
-            .iter()
-            .filter(|t| t.contribution > 0.0)
-            .take(self.top)
-            .collect();
-        let real: Vec<&TokenShare> = e
-            .tokens
-            .iter()
-            .rev()
-            .filter(|t| t.contribution < 0.0)
-            .take(self.top)
-            .collect();
-        let shown_sentences = e
-            .sentences
-            .iter()
-            .filter(|st| !text[st.start..st.end].trim().is_empty())
-            .count();
+        let label = Decision::default().label(s.p_satire);
+        let satire: Vec<&TokenShare> = e.satire_cues(self.top).collect();
+        let real: Vec<&TokenShare> = e.real_cues(self.top).collect();
+        let shown_sentences = e.sentences.iter().filter(|st| !st.is_blank(text)).count();
         self.entries.push(Entry {
             id: id.to_string(),
             p_satire: Some(s.p_satire),
@@ -191,17 +158,14 @@ impl HtmlReport {
         b.push_str("<h3>Most satirical sentences</h3>\n<ol class=\"top\">\n");
         for &i in order
             .iter()
-            .filter(|&&i| {
-                let st = &e.sentences[i];
-                !text[st.start..st.end].trim().is_empty()
-            })
+            .filter(|&&i| !e.sentences[i].is_blank(text))
             .take(3)
         {
             let st = &e.sentences[i];
             let _ = writeln!(
                 b,
                 "<li><a href=\"#a{n}s{i}\">{}</a> <span class=\"num\">{:+.3}</span></li>",
-                escape(text[st.start..st.end].trim()),
+                escape(st.text(text).trim()),
                 st.share,
             );
         }
@@ -215,8 +179,8 @@ impl HtmlReport {
             .fold(0.0f64, f64::max);
         b.push_str("<div class=\"text\">");
         for (i, st) in e.sentences.iter().enumerate() {
-            let raw = &text[st.start..st.end];
-            if raw.trim().is_empty() {
+            let raw = st.text(text);
+            if st.is_blank(text) {
                 b.push_str(&escape(raw));
                 continue;
             }
@@ -300,11 +264,11 @@ impl HtmlReport {
              </span> ones towards straight reporting; the deeper the shade, the larger the \
              sentence's share of the log-odds (scaled per article). Hover a sentence for its \
              figures, or <label for=\"figs\">show them inline</label>.</p>\n</header>\n",
-            escape(&self.title),
+            TITLE,
             escape(&counts),
-            escape(&self.title),
+            TITLE,
             escape(&self.model_line),
-            self.decision.threshold,
+            Decision::default().threshold,
         )?;
         if self.entries.len() > 1 {
             out.write_all(

@@ -118,18 +118,6 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn satire_cues(e: &Explanation, n: usize) -> impl Iterator<Item = &TokenShare> {
-    e.tokens.iter().filter(|t| t.contribution > 0.0).take(n)
-}
-
-fn real_cues(e: &Explanation, n: usize) -> impl Iterator<Item = &TokenShare> {
-    e.tokens
-        .iter()
-        .rev()
-        .filter(|t| t.contribution < 0.0)
-        .take(n)
-}
-
 fn write_text(
     out: &mut impl Write,
     model: &Model,
@@ -164,8 +152,8 @@ fn write_text(
         e.mixing
     )?;
     for (title, cues) in [
-        ("satire cues", satire_cues(e, args.top).collect::<Vec<_>>()),
-        ("real cues", real_cues(e, args.top).collect::<Vec<_>>()),
+        ("satire cues", e.satire_cues(args.top).collect::<Vec<_>>()),
+        ("real cues", e.real_cues(args.top).collect::<Vec<_>>()),
     ] {
         writeln!(out, "{title} (contribution = count x weight x scale):")?;
         for t in cues {
@@ -184,14 +172,14 @@ fn write_text(
         .sentences_by_satire()
         .into_iter()
         .map(|i| &e.sentences[i])
-        .filter(|st| !text[st.start..st.end].trim().is_empty());
+        .filter(|st| !st.is_blank(text));
     for st in shown.take(args.sentences) {
         writeln!(
             out,
             "  {:+9.4}  {:.3}  {}",
             st.share,
             st.p_satire,
-            one_line(&text[st.start..st.end])
+            one_line(st.text(text))
         )?;
     }
     writeln!(out)
@@ -220,12 +208,12 @@ fn write_json(
         "mixing": e.mixing,
         "known_tokens": s.known_tokens,
         "tokens": s.tokens,
-        "satire_cues": satire_cues(e, top).map(cue).collect::<Vec<_>>(),
-        "real_cues": real_cues(e, top).map(cue).collect::<Vec<_>>(),
+        "satire_cues": e.satire_cues(top).map(cue).collect::<Vec<_>>(),
+        "real_cues": e.real_cues(top).map(cue).collect::<Vec<_>>(),
         "sentences": e.sentences.iter().map(|st| json!({
             "start": st.start,
             "end": st.end,
-            "text": &text[st.start..st.end],
+            "text": st.text(text),
             "tokens": st.tokens,
             "contribution": st.contribution,
             "share": st.share,
