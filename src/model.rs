@@ -38,12 +38,12 @@
 //! `gamma = 0, slope = 1, intercept = prior log-odds` this is the raw
 //! naive-Bayes posterior.
 //!
-//! # File format (version 4)
+//! # File format (version 5)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`4`) |
+//! | 4 | format version, u32 little-endian (`5`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | checksum of the body (see `checksum` in `src/model.rs`), u64 little-endian |
@@ -74,7 +74,7 @@ use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -203,8 +203,9 @@ pub struct Metadata {
     /// Class prior for satire set by the user, replacing the one linfa fits.
     pub prior_satire: Option<f64>,
     /// Share of its own token total each component borrowed from the
-    /// others' counts (0: none); a component that borrowed has one extra
-    /// document per class in its counts, the borrowed prior.
+    /// others' counts (0: none), unless given for the component itself
+    /// ([`ComponentCounts::borrow`]); a component that borrowed has one
+    /// extra document per class in its counts, the borrowed prior.
     pub borrow: f64,
     /// Training data, per source.
     pub sources: Vec<SourceSummary>,
@@ -237,6 +238,9 @@ pub struct ComponentCounts {
     pub columns: Vec<u32>,
     /// `[real, satire]`.
     pub classes: [ClassCounts; 2],
+    /// Share of its own token total this component was to borrow from the
+    /// others' counts (0: none).
+    pub borrow: f64,
     /// The counts include a prior borrowed from the other components, fed
     /// to linfa as one extra document per class.
     pub borrowed: bool,
@@ -1049,6 +1053,7 @@ mod tests {
             name: "t".into(),
             columns: vec![0, 1, 2],
             classes,
+            borrow: 0.0,
             borrowed: false,
             calibration: Calibration::identity(0.0),
             shape: ShapeStats::for_tests([0.0, 0.0]),

@@ -286,6 +286,7 @@ mod tests {
                         feature_count: satire,
                     },
                 ],
+                borrow: 0.0,
                 borrowed: false,
                 calibration: Calibration::identity(0.0),
                 shape: ShapeStats::for_tests(shape),

@@ -33,6 +33,7 @@
 //! | `folds` | 5 | folds for the calibration | >= 2 |
 //! | `one_component` | false | pool all sources into one component | |
 //! | `borrow` | 0.15 | each component's prior from the others' counts, as a share of its own token total | >= 0, finite |
+//! | `borrow_for` | none | `borrow` for the named components instead (name: the source's path as given) | >= 0, finite; names of components |
 //! | `updatable` | false | keep every document's token counts in the model, for [`update`] | |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
 
@@ -78,6 +79,11 @@ pub struct TrainParams {
     /// Weight of the prior each component borrows from the others' counts,
     /// as a share of its own token total (0: none).
     pub borrow: f64,
+    /// [`TrainParams::borrow`] for single components, by name (the
+    /// training source's path as given): a source whose texts differ in
+    /// kind from the others' (full articles among headlines) may do better
+    /// on its own.
+    pub borrow_for: Vec<(String, f64)>,
     /// Keep every document's token counts in the model
     /// ([`TrainingState`]) so that [`update`] can add to it.
     pub updatable: bool,
@@ -96,6 +102,7 @@ impl Default for TrainParams {
             folds: 5,
             one_component: false,
             borrow: DEFAULT_BORROW,
+            borrow_for: Vec::new(),
             updatable: false,
         }
     }
@@ -139,7 +146,25 @@ impl TrainParams {
                 self.borrow
             )));
         }
+        for (name, share) in &self.borrow_for {
+            if !(*share >= 0.0 && share.is_finite()) {
+                return Err(Error::Param(format!(
+                    "borrow for {name} must be 0 or more, got {share}"
+                )));
+            }
+            if self.borrow_for.iter().filter(|(n, _)| n == name).count() > 1 {
+                return Err(Error::Param(format!("borrow for {name} is given twice")));
+            }
+        }
         Ok(ValidTrainParams(self))
+    }
+
+    /// The share component `name` borrows.
+    fn borrow_of(&self, name: &str) -> f64 {
+        self.borrow_for
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(self.borrow, |&(_, share)| share)
     }
 }
 
@@ -593,7 +618,7 @@ fn fit_calibration(
 
 /// Per group, the counts it borrows from the other groups, per class over
 /// vocabulary columns: the other groups' summed counts, scaled so that
-/// their total is `borrow` times the group's own token total. A small
+/// their total is the group's `borrow` times its own token total. A small
 /// source (120 full articles) thereby starts from what the large ones know
 /// of satirical and straight wording instead of from uniform smoothing; a
 /// large one is barely moved.
@@ -602,10 +627,10 @@ fn borrowed_counts(
     labels: &[Label],
     groups: &[(String, Vec<usize>)],
     ncols: usize,
-    borrow: f64,
+    borrow: &[f64],
 ) -> Vec<[Vec<f64>; 2]> {
     let zero = || [vec![0.0f64; ncols], vec![0.0f64; ncols]];
-    if borrow == 0.0 || groups.len() < 2 {
+    if borrow.iter().all(|&b| b == 0.0) || groups.len() < 2 {
         return groups.iter().map(|_| zero()).collect();
     }
     let own: Vec<[Vec<f64>; 2]> = groups
@@ -628,7 +653,7 @@ fn borrowed_counts(
         .map(|(g, mine)| {
             let others = all_mass - mass(mine);
             let factor = if others > 0.0 {
-                borrow * mass(mine) / others
+                borrow[g] * mass(mine) / others
             } else {
                 0.0
             };
@@ -716,6 +741,11 @@ pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<M
         folds: usize::try_from(state.folds).unwrap_or(usize::MAX),
         one_component: state.one_component,
         borrow: meta.borrow,
+        borrow_for: model
+            .components()
+            .iter()
+            .map(|c| (c.name.clone(), c.borrow))
+            .collect(),
         updatable: true,
     }
     .check()?;
@@ -827,9 +857,24 @@ fn fit_documents(
     }
     let shapes: Vec<[f64; SHAPE_FEATURES]> = order.iter().map(|&i| docs.shapes[i]).collect();
     let mut shape_stats = fit_shapes(&shapes, &component_of, groups.len())?.into_iter();
-    let borrowed = borrowed_counts(&rows, labels, groups, vocab.len(), p.borrow);
+    if let Some((name, _)) = p
+        .borrow_for
+        .iter()
+        .find(|(n, _)| !groups.iter().any(|(g, _)| g == n))
+    {
+        return Err(Error::Param(format!(
+            "borrow for {name}: no component has that name; the components: {}",
+            groups
+                .iter()
+                .map(|(g, _)| g.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let shares: Vec<f64> = groups.iter().map(|(name, _)| p.borrow_of(name)).collect();
+    let borrowed = borrowed_counts(&rows, labels, groups, vocab.len(), &shares);
     let mut components = Vec::with_capacity(groups.len());
-    for ((name, idx), prior) in groups.iter().zip(borrowed) {
+    for (((name, idx), prior), &share) in groups.iter().zip(borrowed).zip(&shares) {
         // The component's columns: vocabulary tokens seen in its rows or in
         // its borrowed prior, renumbered densely for linfa.
         let mut local: Vec<Option<u32>> = (0..vocab.len())
@@ -921,6 +966,7 @@ fn fit_documents(
             name: name.clone(),
             columns,
             classes,
+            borrow: share,
             borrowed,
             calibration,
             shape,

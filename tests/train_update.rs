@@ -60,7 +60,10 @@ fn assert_same_model(a: &Model, b: &Model) {
     for (k, (x, y)) in a.components().iter().zip(b.components()).enumerate() {
         assert!(x.columns == y.columns, "component {k}: columns differ");
         assert!(x.classes == y.classes, "component {k}: linfa counts differ");
-        assert!(x.borrowed == y.borrowed, "component {k}: borrowing differs");
+        assert!(
+            x.borrow == y.borrow && x.borrowed == y.borrowed,
+            "component {k}: borrowing differs"
+        );
         assert!(
             x.calibration == y.calibration,
             "component {k}: calibration differs: {:?} vs {:?}",
@@ -201,9 +204,19 @@ fn update_into_one_of_several_components_equals_training_at_once() {
         f("misra.csv", &misra_rows),
     );
     let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    // Two components, each borrowing from the other (the default): adding
-    // to one changes the other's borrowed prior too.
-    train(&["--updatable", "-o", &out("a.satmodel"), &o1, &m]);
+    // Two components, each borrowing from the other: adding to one changes
+    // the other's borrowed prior too. misra's share is its own, which the
+    // update must keep.
+    let misra_share = format!("{m}=0.4");
+    train(&[
+        "--updatable",
+        "-o",
+        &out("a.satmodel"),
+        &o1,
+        &m,
+        "--borrow-for",
+        &misra_share,
+    ]);
     let wrong = satire(
         &[
             "train",
@@ -226,10 +239,19 @@ fn update_into_one_of_several_components_equals_training_at_once() {
         &out("b.satmodel"),
         &o2,
     ]);
-    train(&["--updatable", "-o", &out("c.satmodel"), &o_all, &m]);
+    train(&[
+        "--updatable",
+        "-o",
+        &out("c.satmodel"),
+        &o_all,
+        &m,
+        "--borrow-for",
+        &misra_share,
+    ]);
     let updated = Model::load(Path::new(&out("b.satmodel"))).unwrap();
     let whole = Model::load(Path::new(&out("c.satmodel"))).unwrap();
     assert_eq!(updated.components().len(), 2);
+    assert_eq!(updated.components()[1].borrow, 0.4);
     assert_same_model(&updated, &whole);
     let inputs = [PathBuf::from(&o_all), PathBuf::from(&m)];
     let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();

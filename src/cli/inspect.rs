@@ -42,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "chunk_mb": st.chunk_mb, "calibrate": st.calibrate, "folds": st.folds,
                 "one_component": st.one_component })),
             "components": model.components().iter().map(|c| serde_json::json!({
-                "name": c.name, "real": c.documents(Label::Real), "satire": c.documents(Label::Satire), "borrowed": c.borrowed,
+                "name": c.name, "real": c.documents(Label::Real), "satire": c.documents(Label::Satire), "borrow": c.borrow, "borrowed": c.borrowed,
                 "calibration": c.calibration })).collect::<Vec<_>>(),
             "satire_cues": sat.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
             "real_cues": real.iter().map(|(t, w, n)| serde_json::json!({"token": t, "weight": w, "count": n})).collect::<Vec<_>>(),
@@ -104,6 +104,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             comp.name, comp.documents(Label::Real), comp.documents(Label::Satire), c.slope, c.gamma, c.intercept
         )?;
         if model.components().len() > 1 {
+            writeln!(
+                out,
+                "  borrows      {}",
+                if comp.borrowed {
+                    format!(
+                        "a prior of {} times its own token total from the other components",
+                        comp.borrow
+                    )
+                } else {
+                    "nothing (--borrow 0 for it)".to_string()
+                }
+            )?;
             let s = &comp.shape;
             writeln!(
                 out,

@@ -41,6 +41,10 @@ pub struct TrainOpts {
     /// this share of its own token total (0: no borrowing).
     #[arg(long, default_value_t = train::DEFAULT_BORROW)]
     pub borrow: f64,
+    /// `--borrow` for one component (repeatable): NAME is its training
+    /// path as given, as `satire inspect` lists it.
+    #[arg(long, value_name = "NAME=SHARE", value_parser = parse_borrow_for)]
+    pub borrow_for: Vec<(String, f64)>,
     /// Fold words to lower case (default: keep case; word shape carries tone).
     #[arg(long)]
     pub lowercase: bool,
@@ -77,9 +81,21 @@ impl TrainOpts {
             folds: self.calibration_folds,
             one_component: self.one_component,
             borrow: self.borrow,
+            borrow_for: self.borrow_for.clone(),
             updatable: false,
         }
     }
+}
+
+/// `NAME=SHARE` of `--borrow-for`; NAME may itself hold `=`, SHARE not.
+fn parse_borrow_for(arg: &str) -> Result<(String, f64), String> {
+    let (name, share) = arg
+        .rsplit_once('=')
+        .ok_or_else(|| format!("expected NAME=SHARE, got `{arg}`"))?;
+    let share: f64 = share
+        .parse()
+        .map_err(|_| format!("`{share}` is not a number (in `{arg}`)"))?;
+    Ok((name.to_string(), share))
 }
 
 /// Train a model.
@@ -115,7 +131,7 @@ pub struct Args {
     /// gives; so the settings flags cannot be given. `-o` may name MODEL.
     #[arg(long, value_name = "MODEL", conflicts_with_all = [
         "alpha", "min_df", "max_features", "chunk_mb", "prior_satire", "no_calibrate",
-        "calibration_folds", "one_component", "borrow", "lowercase", "no_number_shapes",
+        "calibration_folds", "one_component", "borrow", "borrow_for", "lowercase", "no_number_shapes",
         "no_bigrams", "no_cues", "no_case_cues", "updatable",
     ])]
     pub update: Option<PathBuf>,
