@@ -14,7 +14,7 @@ use unicode_segmentation::UnicodeSegmentation;
 /// The seeds' sentences (three words or more), dealt round-robin into
 /// three CSV sources, each with both classes.
 fn three_sources(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut files = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut files = [Vec::new(), Vec::new(), Vec::new()];
     let mut dealt = [0usize; 2];
     for (text, label) in seed_texts() {
         for s in text.split_sentence_bounds() {
