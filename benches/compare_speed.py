@@ -17,8 +17,10 @@ on horne2017's train.csv, and times raw text to P(satire) on every article:
     and writing every row: start-up, parsing and output are all timed. Also
     with --threads set to every core.
 
-Each is run --runs times (default 3) in this one invocation; medians and the
-ratios between them are printed as a Markdown table. Rerun:
+Each is run --runs times (default 5) in this one invocation, in rounds: every
+round runs each scorer once, so that a busy spell of a shared machine slows all
+of them rather than one. Medians and the ratios between them are printed as a
+Markdown table. Rerun:
 
     pip install -r benches/requirements.txt
     cargo build --release
@@ -64,20 +66,22 @@ def build_corpus(datasets, mb, out):
     return corpus, size
 
 
-def timed(fn, runs):
-    secs = []
+def timed_in_rounds(scorers, runs):
+    """Median seconds of each scorer, over `runs` rounds of one run each."""
+    secs = {name: [] for name in scorers}
     for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        secs.append(time.perf_counter() - t)
-    return statistics.median(secs)
+        for name, fn in scorers.items():
+            t = time.perf_counter()
+            fn()
+            secs[name].append(time.perf_counter() - t)
+    return {name: statistics.median(s) for name, s in secs.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"))
     ap.add_argument("--mb", type=float, default=100, help="megabytes of article text to score")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--satire", default=os.path.join(ROOT, "target", "release", "satire"))
     args = ap.parse_args()
 
@@ -87,7 +91,7 @@ def main():
         data = os.path.join(tmp, "articles.csv")
         corpus, size = build_corpus(args.datasets, args.mb, data)
         mb = size / 1e6
-        print(f"{len(corpus)} articles, {mb:.1f} MB of text, {args.runs} runs each, medians",
+        print(f"{len(corpus)} articles, {mb:.1f} MB of text, {args.runs} rounds of one run each, medians",
               file=sys.stderr)
 
         vec = CountVectorizer()
@@ -99,19 +103,19 @@ def main():
         ft = fasttext.train_supervised(ft_train, verbose=0)
         ft_corpus = [t.replace("\n", " ") for t in corpus]
 
-        results = {}
-        results["scikit-learn CountVectorizer+MultinomialNB"] = timed(
-            lambda: clf.predict_proba(vec.transform(corpus)), args.runs)
-        results["fastText predict"] = timed(lambda: ft.predict(ft_corpus, k=-1), args.runs)
-
         def run_satire(threads):
             with open(os.devnull, "wb") as null:
                 subprocess.run([args.satire, "score", "--quiet", "--threads", str(threads), data],
                                stdout=null, check=True)
 
-        results["satire score --threads 1"] = timed(lambda: run_satire(1), args.runs)
         cores = os.cpu_count() or 1
-        results[f"satire score --threads {cores}"] = timed(lambda: run_satire(cores), args.runs)
+        results = timed_in_rounds({
+            "scikit-learn CountVectorizer+MultinomialNB":
+                lambda: clf.predict_proba(vec.transform(corpus)),
+            "fastText predict": lambda: ft.predict(ft_corpus, k=-1),
+            "satire score --threads 1": lambda: run_satire(1),
+            f"satire score --threads {cores}": lambda: run_satire(cores),
+        }, args.runs)
 
     sk = results["scikit-learn CountVectorizer+MultinomialNB"]
     ftt = results["fastText predict"]
