@@ -146,45 +146,23 @@ fn borrow_for_refuses_unknown_names_and_bad_shares() {
     // On the command line: NAME=SHARE, or a usage error.
     let out = dir.path().join("m.satmodel");
     let p: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+    let train_with = |borrow_for: &str| {
+        let o = out.to_str().unwrap();
+        let args = ["train", "-q", "--min-df", "1", "-o", o, p[0], p[1], p[2]];
+        let mut args = args.to_vec();
+        args.extend(["--borrow-for", borrow_for]);
+        satire(&args, None)
+    };
     for (arg, says) in [
         (name.clone(), "NAME=SHARE"),
         (format!("{name}=lots"), "not a number"),
     ] {
-        let r = satire(
-            &[
-                "train",
-                "-q",
-                "-o",
-                out.to_str().unwrap(),
-                p[0],
-                p[1],
-                p[2],
-                "--borrow-for",
-                &arg,
-            ],
-            None,
-        );
+        let r = train_with(&arg);
         assert_eq!(r.status.code(), Some(2), "{arg}");
         assert!(stderr(&r).contains(says), "{arg}: {}", stderr(&r));
     }
     // And a good one is reported by `inspect`.
-    let arg = format!("{name}=0");
-    let r = satire(
-        &[
-            "train",
-            "-q",
-            "--min-df",
-            "1",
-            "-o",
-            out.to_str().unwrap(),
-            p[0],
-            p[1],
-            p[2],
-            "--borrow-for",
-            &arg,
-        ],
-        None,
-    );
+    let r = train_with(&format!("{name}=0"));
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let r = satire(&["inspect", out.to_str().unwrap()], None);
     let text = stdout(&r);
