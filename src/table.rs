@@ -324,12 +324,18 @@ impl ScoreTable {
         }
     }
 
+    /// Whether the filter lets a token with this tag on to the slots.
+    #[inline]
+    fn filter_passes(&self, tag: u32) -> bool {
+        let b = (tag & ((1 << FILTER_BITS) - 1)) as usize;
+        self.filter[b / 64] & (1 << (b % 64)) != 0
+    }
+
     #[inline]
     fn probe(&self, h: u64, is_key: impl Fn(&[u8]) -> bool) -> Option<Hit> {
         let mask = self.slots.len() - 1;
         let tag = (h >> 32) as u32;
-        let b = (tag & ((1 << FILTER_BITS) - 1)) as usize;
-        if self.filter[b / 64] & (1 << (b % 64)) == 0 {
+        if !self.filter_passes(tag) {
             return None;
         }
         let mut i = h as usize & mask;
@@ -482,11 +488,7 @@ mod tests {
         let absent: Vec<String> = tokens.iter().map(|tok| format!("{tok}\u{1}")).collect();
         let passed = absent
             .iter()
-            .filter(|tok| {
-                let tag = (token_hash(tok) >> 32) as u32;
-                let b = (tag & ((1 << FILTER_BITS) - 1)) as usize;
-                t.filter[b / 64] & (1 << (b % 64)) != 0
-            })
+            .filter(|tok| t.filter_passes((token_hash(tok) >> 32) as u32))
             .count() as f64
             / absent.len() as f64;
         assert!(
