@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Label, Model};
-use crate::table::{hash_bytes, pair_hash, Hit};
+use crate::table::{hash_word, pair_hash, Hit};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
 
 /// The score of one text.
@@ -189,10 +189,10 @@ impl<'m> Scorer<'m> {
                 .for_each_piece(text, &mut self.bufs, |_, piece| {
                     tokens += 1;
                     let hit = match piece {
-                        Piece::Word(w) => {
+                        Piece::Word(w, head) => {
                             h_prev = h_word;
-                            h_word = hash_bytes(w.as_bytes());
-                            table.word(h_word, w)
+                            h_word = hash_word(w.as_bytes(), head);
+                            table.word(h_word, w, head)
                         }
                         Piece::Pair(left, right) => {
                             table.pair(pair_hash(h_prev, h_word), left, right)

@@ -19,13 +19,14 @@
 //! ([`ScoreTable::pair`]). Words never contain a space, so a token holding
 //! one is always a pair.
 
+const K1: u64 = 0x243F_6A88_85A3_08D3;
+const K2: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// Hash of a token's bytes (not a pair): one folded 64x64->128-bit
 /// multiply for a token of up to 8 bytes (most words), one more for each
 /// further 8 bytes.
 #[inline]
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    const K1: u64 = 0x243F_6A88_85A3_08D3;
-    const K2: u64 = 0x9E37_79B9_7F4A_7C15;
     let len = bytes.len() as u64;
     if bytes.len() <= 8 {
         return fold_mul(word(bytes) ^ K1, len ^ K2);
@@ -40,6 +41,17 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
         h = fold_mul(h ^ word(rest) ^ K1, K2);
     }
     h
+}
+
+/// [`hash_bytes`] of a word given its [`crate::tokenize::head8`] as well:
+/// a word of up to eight bytes is hashed without reading its bytes again.
+#[inline]
+pub fn hash_word(word: &[u8], head: u64) -> u64 {
+    if word.len() <= 8 {
+        fold_mul(head ^ K1, word.len() as u64 ^ K2)
+    } else {
+        hash_bytes(word)
+    }
 }
 
 /// Up to 8 bytes as a little-endian word, zero-padded.
@@ -266,9 +278,17 @@ impl ScoreTable {
                 return Err("scoring table: a record runs past the arena".into());
             }
             let len = t.u32_at(at) as usize;
+            if len == 0 {
+                // Every key has a padded first 8 bytes to compare.
+                return Err("scoring table: an empty key".into());
+            }
             let end = (head + len).next_multiple_of(8);
             if end > t.arena.len() {
                 return Err("scoring table: a record runs past the arena".into());
+            }
+            if t.arena[head + len..end].iter().any(|&b| b != 0) {
+                // A short word is compared as its zero-padded 8 bytes.
+                return Err("scoring table: a key's padding is not zero".into());
             }
             if t.u32_at(at + 4) as usize >= columns {
                 return Err("scoring table: a column out of range".into());
@@ -296,6 +316,14 @@ impl ScoreTable {
         let mut b = [0u8; 4];
         b.copy_from_slice(&self.arena[at..at + 4]);
         u32::from_le_bytes(b)
+    }
+
+    /// The 8 bytes at `at`, little endian; `at + 8` must be in the arena.
+    #[inline]
+    fn u64_at(&self, at: usize) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.arena[at..at + 8]);
+        u64::from_le_bytes(b)
     }
 
     #[inline]
@@ -333,6 +361,12 @@ impl ScoreTable {
 
     #[inline]
     fn probe(&self, h: u64, is_key: impl Fn(&[u8]) -> bool) -> Option<Hit> {
+        self.probe_hit(h, |hit| is_key(self.key(hit)))
+    }
+
+    /// The record under `h` that `is_it`.
+    #[inline]
+    fn probe_hit(&self, h: u64, is_it: impl Fn(Hit) -> bool) -> Option<Hit> {
         let mask = self.slots.len() - 1;
         let tag = (h >> 32) as u32;
         if !self.filter_passes(tag) {
@@ -344,7 +378,7 @@ impl ScoreTable {
             if s.record == EMPTY {
                 return None;
             }
-            if s.tag == tag && is_key(self.key(Hit(s.record))) {
+            if s.tag == tag && is_it(Hit(s.record)) {
                 return Some(Hit(s.record));
             }
             i = (i + 1) & mask;
@@ -356,10 +390,21 @@ impl ScoreTable {
         self.probe(token_hash(token), |k| k == token.as_bytes())
     }
 
-    /// A word (no space) whose [`hash_bytes`] is `h`.
+    /// A word (no space) whose [`hash_bytes`] is `h` and
+    /// [`crate::tokenize::head8`] is `head`. A word of up to eight bytes is
+    /// compared as one integer: a record's key is zero-padded to eight
+    /// bytes, so its first eight are the stored word's `head8`.
     #[inline]
-    pub fn word(&self, h: u64, word: &str) -> Option<Hit> {
-        self.probe(h, |k| k == word.as_bytes())
+    pub fn word(&self, h: u64, word: &str, head: u64) -> Option<Hit> {
+        let w = word.as_bytes();
+        if (1..=8).contains(&w.len()) {
+            self.probe_hit(h, |hit| {
+                let at = hit.0 as usize * 8;
+                (self.u32_at(at) as usize == w.len()) & (self.u64_at(at + 8 + 8 * self.k) == head)
+            })
+        } else {
+            self.probe(h, |k| k == w)
+        }
     }
 
     /// The pair `"left right"`, given `h = pair_hash(..)` of its words.
@@ -411,10 +456,32 @@ mod tests {
         let h = pair_hash(hash_bytes(b"w0"), hash_bytes(b"w1"));
         assert_eq!(t.pair(h, "w0", "w1").map(|x| t.column(x)), Some(1));
         assert_eq!(t.pair(h, "w0", "w2"), None);
-        assert_eq!(
-            t.word(hash_bytes(b"w3"), "w3").map(|x| t.column(x)),
-            Some(3)
-        );
+        // Words from their hash and head8, as the scorer looks them up:
+        // short words are compared as one integer, longer ones byte by byte.
+        let word = |w: &str, as_if: &str| {
+            let head = crate::tokenize::head8(w.as_bytes());
+            t.word(hash_word(as_if.as_bytes(), head), w, head)
+                .map(|x| t.column(x))
+        };
+        for (j, tok) in tokens.iter().enumerate().step_by(3) {
+            assert_eq!(word(tok, tok), Some(j as u32), "{tok}");
+        }
+        for w in [
+            "w",
+            "w5001",
+            "w30000",
+            "w3000000",
+            "w30000000",
+            "w0 w1",
+            "<c3>",
+        ] {
+            assert_eq!(word(w, w), None, "{w:?}");
+        }
+        // A word under the hash of another (as a hash collision would put
+        // it) is told apart by its bytes: same length, prefix, longer.
+        for (w, as_if) in [("w4", "w3"), ("w", "w3"), ("w30", "w3"), ("w3000000", "w3")] {
+            assert_eq!(word(w, as_if), None, "{w:?} as if {as_if:?}");
+        }
     }
 
     #[test]
@@ -450,6 +517,21 @@ mod tests {
             }
         }
         assert!(ScoreTable::from_bytes(&full, 2, 300).is_err());
+        // A key's padding must be zero (short words are compared with it),
+        // and a key must not be empty.
+        let key = 8 + 8 * 512 + 8 + 2 * 8;
+        let mut padding = bytes.clone();
+        padding[key + 7] = b'x';
+        assert_eq!(
+            ScoreTable::from_bytes(&padding, 2, 300),
+            Err("scoring table: a key's padding is not zero".into())
+        );
+        let mut empty = bytes.clone();
+        empty[key - 24..key - 20].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(
+            ScoreTable::from_bytes(&empty, 2, 300),
+            Err("scoring table: an empty key".into())
+        );
     }
 
     /// Slots probed to find `token`, or to learn that it is absent.
