@@ -234,7 +234,7 @@ impl Tokenizer {
                             let how = Folding {
                                 cue,
                                 copied: w.folding_changes(&self.config),
-                                head: w.head(pos),
+                                head: Some(w.head(pos)),
                             };
                             let word = &text[pos..w.end];
                             self.folded(pos, word, how, bufs, &mut prev, &mut f);
@@ -545,16 +545,18 @@ impl AsciiWord {
         case_cue_of(self.upper as usize - 1, self.lower as usize)
     }
 
-    /// [`head8`] of the unfolded word.
+    /// [`head8`] of the unfolded word starting at `start`.
     #[inline]
-    fn head(&self, start: usize) -> Option<u64> {
-        let len = self.end - start;
-        (len <= 8).then(|| {
-            self.first8
-                & u64::MAX
-                    .checked_shl(8 * len as u32)
-                    .map_or(u64::MAX, |m| !m)
-        })
+    fn head(&self, start: usize) -> u64 {
+        match self.end - start {
+            len @ 0..=8 => {
+                self.first8
+                    & u64::MAX
+                        .checked_shl(8 * len as u32)
+                        .map_or(u64::MAX, |m| !m)
+            }
+            _ => 0,
+        }
     }
 
     /// [`folding_changes`] of the word.
