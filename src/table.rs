@@ -19,6 +19,8 @@
 //! ([`ScoreTable::pair`]). Words never contain a space, so a token holding
 //! one is always a pair.
 
+use crate::tokenize::head8;
+
 const K1: u64 = 0x243F_6A88_85A3_08D3;
 const K2: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -27,18 +29,18 @@ const K2: u64 = 0x9E37_79B9_7F4A_7C15;
 /// further 8 bytes.
 #[inline]
 pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    let len = bytes.len() as u64;
     if bytes.len() <= 8 {
-        return fold_mul(word(bytes) ^ K1, len ^ K2);
+        return hash_word(bytes, head8(bytes));
     }
+    let len = bytes.len() as u64;
     let mut h = len.wrapping_mul(K2);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        h = fold_mul(h ^ word(c) ^ K1, K2);
+        h = fold_mul(h ^ head8(c) ^ K1, K2);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        h = fold_mul(h ^ word(rest) ^ K1, K2);
+        h = fold_mul(h ^ head8(rest) ^ K1, K2);
     }
     h
 }
@@ -52,14 +54,6 @@ pub fn hash_word(word: &[u8], head: u64) -> u64 {
     } else {
         hash_bytes(word)
     }
-}
-
-/// Up to 8 bytes as a little-endian word, zero-padded.
-#[inline(always)]
-fn word(bytes: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(w)
 }
 
 /// The 128-bit product of `a` and `b`, its halves XORed: every input bit

@@ -731,21 +731,6 @@ fn folding_changes(seg: &str, cfg: &TokenizerConfig) -> bool {
         })
 }
 
-/// [`case_cue`] of an ASCII word, by bytes.
-#[inline]
-fn ascii_case_cue(word: &[u8]) -> Option<Cue> {
-    let mut letters = word.iter().filter(|c| c.is_ascii_alphabetic());
-    if !letters.next()?.is_ascii_uppercase() {
-        return None;
-    }
-    let (mut upper, mut lower) = (0usize, 0usize);
-    for c in letters {
-        upper += c.is_ascii_uppercase() as usize;
-        lower += c.is_ascii_lowercase() as usize;
-    }
-    case_cue_of(upper, lower)
-}
-
 fn case_cue_of(upper: usize, lower: usize) -> Option<Cue> {
     match (upper, lower) {
         (0, 0) => None, // a one-letter word: "I", "A"
@@ -756,9 +741,6 @@ fn case_cue_of(upper: usize, lower: usize) -> Option<Cue> {
 }
 
 fn case_cue(word: &str) -> Option<Cue> {
-    if word.is_ascii() {
-        return ascii_case_cue(word.as_bytes());
-    }
     let mut chars = word.chars().filter(|c| c.is_alphabetic());
     let first = chars.next()?;
     if !first.is_uppercase() {
