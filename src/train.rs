@@ -13,7 +13,8 @@
 //!    chunk; on Unix that output is sent to `/dev/null` for the duration.
 //!    With several components, each starts from a prior borrowed from the
 //!    others' counts (`borrow`), fed to linfa as one extra document per
-//!    class.
+//!    class, in a last chunk of its own so that the fitted counts do not
+//!    depend on the chunk size.
 //! 4. Calibration ([`crate::model::Calibration`]) is fitted by logistic
 //!    regression on out-of-fold naive-Bayes evidence of the training data
 //!    (stratified folds), averaged over the known tokens
@@ -466,10 +467,15 @@ fn fit_shapes(
 }
 
 /// Fits linfa's MultinomialNb over chunks of at most `chunk_mb` MiB of
-/// dense rows. Equal to one `fit` on all rows.
+/// dense rows of `rows`, then over `last` (the borrowed prior: one row per
+/// class, fractional counts) as a chunk of its own. Document counts are
+/// integers, so their sums are exact in any chunking; added once, after
+/// them, the prior rounds once. The counts are therefore the same for any
+/// `chunk_mb`, and equal to one `fit` on `rows` followed by `last`.
 fn fit_linfa(
     rows: &[&SparseRow],
     targets: &[usize],
+    last: &[(&SparseRow, usize)],
     ncols: usize,
     alpha: f64,
     chunk_mb: usize,
@@ -478,10 +484,13 @@ fn fit_linfa(
     let rows_per_chunk = ((chunk_mb << 20) / (8 * ncols.max(1))).max(1);
     let mut model: Option<MultinomialNb<f64, usize>> = None;
     let mut x = Array2::<f64>::zeros((0, ncols));
-    for (chunk_rows, chunk_targets) in rows
+    let last_rows: Vec<&SparseRow> = last.iter().map(|(r, _)| *r).collect();
+    let last_targets: Vec<usize> = last.iter().map(|(_, t)| *t).collect();
+    let chunks = rows
         .chunks(rows_per_chunk)
         .zip(targets.chunks(rows_per_chunk))
-    {
+        .chain((!last.is_empty()).then_some((&last_rows[..], &last_targets[..])));
+    for (chunk_rows, chunk_targets) in chunks {
         if x.nrows() != chunk_rows.len() {
             x = Array2::zeros((chunk_rows.len(), ncols));
         } else {
@@ -930,16 +939,18 @@ fn fit_documents(
         } else {
             Vec::new()
         };
-        let fit_rows: Vec<&SparseRow> = local_rows
-            .iter()
-            .chain(prior_rows.iter().map(|(r, _)| r))
-            .collect();
-        let targets: Vec<usize> = g_labels
-            .iter()
-            .chain(prior_rows.iter().map(|(_, l)| l))
-            .map(|l| l.index())
-            .collect();
-        let nb = fit_linfa(&fit_rows, &targets, columns.len(), p.alpha, p.chunk_mb)?;
+        let fit_rows: Vec<&SparseRow> = local_rows.iter().collect();
+        let targets: Vec<usize> = g_labels.iter().map(|l| l.index()).collect();
+        let last: Vec<(&SparseRow, usize)> =
+            prior_rows.iter().map(|(r, l)| (r, l.index())).collect();
+        let nb = fit_linfa(
+            &fit_rows,
+            &targets,
+            &last,
+            columns.len(),
+            p.alpha,
+            p.chunk_mb,
+        )?;
         let classes: [ClassCounts; 2] = Model::counts_from_linfa(&nb)?;
         let fitted = (per_class[1] as f64).ln() - (per_class[0] as f64).ln();
         // Out-of-fold calibration needs every fold to hold out examples of

@@ -88,6 +88,53 @@ fn chunked_fit_with_equals_one_fit_and_round_trips_exactly() {
 }
 
 #[test]
+fn borrowed_prior_gives_the_same_counts_for_any_chunk_size() {
+    // Two components, each borrowing fractional counts from the other: the
+    // borrowed prior is fitted after the documents, so the chunking of the
+    // (integer) document counts cannot change how it rounds.
+    let set = two_source_set();
+    let fit = |chunk_mb: usize| {
+        train::fit(
+            &TrainParams {
+                min_df: 1,
+                chunk_mb,
+                ..Default::default()
+            }
+            .check()
+            .unwrap(),
+            &set,
+        )
+        .unwrap()
+    };
+    let (small, large) = (fit(1), fit(1024));
+    let comps = small.components();
+    assert!(comps.iter().all(|c| c.borrowed), "both components borrow");
+    // A 1 MiB budget over the paragraphs' columns is more than one chunk.
+    let rows_per_chunk = (1usize << 20) / (8 * comps[1].columns.len());
+    let paragraphs = set.source_of.iter().filter(|&&s| s == 1).count();
+    assert!(
+        paragraphs > rows_per_chunk,
+        "{paragraphs} rows, {rows_per_chunk} a chunk"
+    );
+    assert!(comps[1].classes[1]
+        .feature_count
+        .iter()
+        .any(|n| n.fract() != 0.0));
+    for (a, b) in comps.iter().zip(large.components()) {
+        for (ca, cb) in a.classes.iter().zip(&b.classes) {
+            let differ = ca
+                .feature_count
+                .iter()
+                .zip(&cb.feature_count)
+                .filter(|(x, y)| x != y)
+                .count();
+            assert_eq!(differ, 0, "{}: counts differ in {differ} columns", a.name);
+        }
+    }
+    assert!(small.to_bytes() == large.to_bytes(), "model files differ");
+}
+
+#[test]
 fn posterior_is_finite_for_any_length() {
     let model = Model::embedded().unwrap();
     let mut scorer = Scorer::new(&model).calibrated(false);
