@@ -10,7 +10,9 @@
 //!    Each component's `linfa_bayes::MultinomialNb` is fitted with `fit_with` over chunks of
 //!    dense rows sized to a memory budget, so memory stays bounded however
 //!    large the corpus. linfa-bayes 0.8.1 `dbg!`s the whole model at every
-//!    chunk; on Unix that output is sent to `/dev/null` for the duration.
+//!    chunk: this package builds a copy without that line
+//!    (`vendor/linfa-bayes`), and on Unix standard error goes to `/dev/null`
+//!    around each call, for builds where that patch does not apply.
 //!    With several components, each starts from a prior borrowed from the
 //!    others' counts (`borrow`), fed to linfa as one extra document per
 //!    class, in a last chunk of its own so that the fitted counts do not
@@ -400,7 +402,9 @@ impl Bags {
 }
 
 /// Sends file descriptor 2 to `/dev/null` while alive (Unix), to keep
-/// linfa-bayes 0.8.1's stray `dbg!` of the whole model off the terminal.
+/// linfa-bayes 0.8.1's stray `dbg!` of the whole model off the terminal
+/// when `satire` is built as a library, where its `[patch.crates-io]` of
+/// linfa-bayes (`vendor/linfa-bayes/PATCHED.md`) does not apply.
 /// Training is single-threaded while it is alive, so no other output of
 /// ours is lost.
 struct QuietStderr {

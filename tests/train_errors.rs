@@ -127,6 +127,8 @@ fn trains_from_a_labelled_folder_and_scores_with_it() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Quiet means nothing at all: no dump of linfa's model either.
+    assert_eq!(stderr(&out), "");
     // Trained on the seeds themselves, it must at least separate them.
     let out = satire(
         &["score", "-m", model.to_str().unwrap(), "corpus/seeds"],
