@@ -30,7 +30,7 @@
 //! | `alpha` | 1.0 | additive smoothing | > 0, finite |
 //! | `min_df` | 2 | minimum document frequency | >= 1 |
 //! | `max_features` | 200,000 | vocabulary cap | >= 1 |
-//! | `chunk_mb` | 128 | dense chunk budget for linfa | >= 1 |
+//! | `chunk_mb` | 16 | dense chunk budget for linfa | >= 1 |
 //! | `prior_satire` | fitted | class prior of satire | (0, 1) |
 //! | `calibrate` | true | fit the calibration (a component with fewer examples of a class than `folds` keeps the raw posterior) | |
 //! | `folds` | 5 | folds for the calibration | >= 2 |
@@ -99,7 +99,7 @@ impl Default for TrainParams {
             alpha: 1.0,
             min_df: 2,
             max_features: 200_000,
-            chunk_mb: 128,
+            chunk_mb: DEFAULT_CHUNK_MB,
             prior_satire: None,
             calibrate: true,
             folds: 5,
@@ -551,6 +551,14 @@ fn fit_logistic(x: &[f64], y: &[f64]) -> (f64, f64) {
 /// because its real training articles are 2.4 times longer than its satire;
 /// on the headline sets the exponent made no difference.)
 pub const CALIBRATION_GAMMA: f64 = 1.0;
+
+/// Default [`TrainParams::chunk_mb`]. A chunk, and linfa's copy of each
+/// class's rows of it, stay below glibc's largest `mmap` threshold (32 MiB),
+/// so they are reused from the heap; larger ones are mapped, faulted in and
+/// unmapped at every chunk. For the default model, 16 MiB trains in 6.0 s
+/// with a 156 MB peak, 128 MiB in 15.5 s (10 s of it in the kernel) with
+/// 351 MB. The model is the same for any size.
+pub const DEFAULT_CHUNK_MB: usize = 16;
 
 /// Default [`TrainParams::borrow`].
 pub const DEFAULT_BORROW: f64 = 0.15;

@@ -22,7 +22,7 @@ pub struct TrainOpts {
     #[arg(long, default_value_t = 200_000)]
     pub max_features: usize,
     /// Memory budget of each dense chunk handed to linfa, in MiB.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = satire::train::DEFAULT_CHUNK_MB)]
     pub chunk_mb: usize,
     /// Class prior of satire, in (0, 1) [default: the training balance].
     #[arg(long)]
