@@ -471,15 +471,16 @@ fn fit_shapes(
 }
 
 /// Fits linfa's MultinomialNb over chunks of at most `chunk_mb` MiB of
-/// dense rows of `rows`, then over `last` (the borrowed prior: one row per
-/// class, fractional counts) as a chunk of its own. Document counts are
-/// integers, so their sums are exact in any chunking; added once, after
-/// them, the prior rounds once. The counts are therefore the same for any
-/// `chunk_mb`, and equal to one `fit` on `rows` followed by `last`.
+/// dense rows of the first `documents` rows, then over the rest (the
+/// borrowed prior: one row per class, fractional counts) as a chunk of its
+/// own. Document counts are integers, so their sums are exact in any
+/// chunking; added once, after them, the prior rounds once. The counts are
+/// therefore the same for any `chunk_mb`, and equal to one `fit` on all
+/// rows in order.
 fn fit_linfa(
     rows: &[&SparseRow],
     targets: &[usize],
-    last: &[(&SparseRow, usize)],
+    documents: usize,
     ncols: usize,
     alpha: f64,
     chunk_mb: usize,
@@ -488,12 +489,12 @@ fn fit_linfa(
     let rows_per_chunk = ((chunk_mb << 20) / (8 * ncols.max(1))).max(1);
     let mut model: Option<MultinomialNb<f64, usize>> = None;
     let mut x = Array2::<f64>::zeros((0, ncols));
-    let last_rows: Vec<&SparseRow> = last.iter().map(|(r, _)| *r).collect();
-    let last_targets: Vec<usize> = last.iter().map(|(_, t)| *t).collect();
+    let (rows, last_rows) = rows.split_at(documents);
+    let (targets, last_targets) = targets.split_at(documents);
     let chunks = rows
         .chunks(rows_per_chunk)
         .zip(targets.chunks(rows_per_chunk))
-        .chain((!last.is_empty()).then_some((&last_rows[..], &last_targets[..])));
+        .chain((!last_rows.is_empty()).then_some((last_rows, last_targets)));
     for (chunk_rows, chunk_targets) in chunks {
         if x.nrows() != chunk_rows.len() {
             x = Array2::zeros((chunk_rows.len(), ncols));
@@ -951,14 +952,19 @@ fn fit_documents(
         } else {
             Vec::new()
         };
-        let fit_rows: Vec<&SparseRow> = local_rows.iter().collect();
-        let targets: Vec<usize> = g_labels.iter().map(|l| l.index()).collect();
-        let last: Vec<(&SparseRow, usize)> =
-            prior_rows.iter().map(|(r, l)| (r, l.index())).collect();
+        let fit_rows: Vec<&SparseRow> = local_rows
+            .iter()
+            .chain(prior_rows.iter().map(|(r, _)| r))
+            .collect();
+        let targets: Vec<usize> = g_labels
+            .iter()
+            .chain(prior_rows.iter().map(|(_, l)| l))
+            .map(|l| l.index())
+            .collect();
         let nb = fit_linfa(
             &fit_rows,
             &targets,
-            &last,
+            local_rows.len(),
             columns.len(),
             p.alpha,
             p.chunk_mb,
