@@ -224,6 +224,42 @@ fn strict_stops_at_the_first_error_with_threads() {
 }
 
 #[test]
+fn strict_stops_mid_stream_with_batches_in_flight() {
+    // The error is far into the input: with threads, later batches are
+    // already read and scored when writing stops, and every stage must
+    // still shut down, with no row written after the error.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    let seeds = seed_texts();
+    for i in 0..6000 {
+        let text = if i == 4321 {
+            String::new()
+        } else {
+            seeds[i % seeds.len()].0.replace('"', "\"\"")
+        };
+        csv.push_str(&format!("r{i},\"{text}\"\n"));
+    }
+    let path = write(dir.path(), "many.csv", &csv);
+    for threads in ["1", "2", "3"] {
+        let out = satire(
+            &[
+                "score",
+                "--strict",
+                "--threads",
+                threads,
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let rows = score_rows(&out);
+        assert_eq!(rows.len(), 4322, "--threads {threads}");
+        assert!(rows.iter().enumerate().all(|(i, r)| r.0 == format!("r{i}")));
+        assert!(!rows[4321].3.is_empty(), "{:?}", rows[4321]);
+    }
+}
+
+#[test]
 fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("id,text\n");

@@ -71,6 +71,8 @@ pub struct Args {
 const BATCH_ITEMS: usize = 4096;
 /// Text bytes handed to the scoring threads at a time, about.
 const BATCH_BYTES: usize = 4 << 20;
+/// Text bytes in the first batch of a parallel run, about.
+const FIRST_BATCH_BYTES: usize = 64 << 10;
 
 /// How each thread's scorer is set up.
 #[derive(Clone, Copy)]
@@ -251,9 +253,17 @@ fn score_sequential(
     }
 }
 
-/// A reader thread fills batches (bounded: two in flight), `threads`
-/// threads score each batch, and rows are written in input order as each
-/// batch completes. Returns whether `emit` asked to stop.
+/// Three stages, each on its own thread, joined by bounded channels: a
+/// reader thread fills batches, a scoring thread has `threads` threads
+/// score each batch, and this thread writes the rows of each scored batch
+/// in input order while the next batch is scored. (When writing waited
+/// for scoring, the scoring threads sat idle during every batch's writing:
+/// two threads kept 1.75 cores busy.) Returns whether `emit` asked to
+/// stop.
+///
+/// At most two read batches wait for scoring, one is scored, one scored
+/// batch waits and one is written: memory stays bounded whatever the input
+/// size.
 fn score_parallel(
     model: &Model,
     opts: ScorerOpts,
@@ -269,11 +279,16 @@ fn score_parallel(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
         let read = scope.spawn(move || {
             let (mut batch, mut size) = (Vec::new(), 0usize);
+            // The first batches are small, so that scoring starts soon
+            // instead of waiting for 4 MiB to be read; each is twice the
+            // size of the one before, up to the full size.
+            let mut limit = FIRST_BATCH_BYTES;
             let result = reader.for_each(paths, |item| {
                 size += item.text.as_ref().map_or(0, |t| t.len());
                 batch.push(item);
-                if batch.len() >= BATCH_ITEMS || size >= BATCH_BYTES {
+                if batch.len() >= BATCH_ITEMS || size >= limit {
                     size = 0;
+                    limit = (limit * 2).min(BATCH_BYTES);
                     // The receiver hangs up only when scoring stops early.
                     tx.send(std::mem::take(&mut batch))
                         .map_err(|_| satire::Error::Data("stopped".into()))?;
@@ -285,24 +300,44 @@ fn score_parallel(
             }
             result
         });
-        let mut stopped = false;
-        'batches: for batch in rx.iter() {
-            let done: Vec<Scored> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map_init(|| opts.scorer(model), score_item)
-                    .collect()
-            });
-            for s in done {
-                if !emit(Some(s))? {
-                    stopped = true;
-                    break 'batches;
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<Scored>>(1);
+        let score = scope.spawn(move || {
+            for batch in rx.iter() {
+                let done: Vec<Scored> = pool.install(|| {
+                    batch
+                        .into_par_iter()
+                        .map_init(|| opts.scorer(model), score_item)
+                        .collect()
+                });
+                // The receiver hangs up only when writing stops early;
+                // dropping `rx` then stops the reader.
+                if done_tx.send(done).is_err() {
+                    break;
                 }
             }
-            emit(None)?;
+        });
+        let mut stopped = false;
+        // On an error, leaving the loop drops `done_rx`, which stops the
+        // other two stages.
+        let written = (|| {
+            for done in done_rx.iter() {
+                for s in done {
+                    if !emit(Some(s))? {
+                        stopped = true;
+                        return Ok(());
+                    }
+                }
+                emit(None)?;
+            }
+            Ok::<(), satire::Error>(())
+        })();
+        drop(done_rx);
+        if score.join().is_err() {
+            anyhow::bail!("the scoring thread panicked");
         }
-        drop(rx);
-        match read.join() {
+        let read = read.join();
+        written?;
+        match read {
             Ok(Err(_)) if stopped => Ok(true),
             Ok(result) => Ok(result.map(|()| stopped)?),
             Err(_) => anyhow::bail!("the reader thread panicked"),
