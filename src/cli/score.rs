@@ -258,7 +258,7 @@ fn score_sequential(
 /// score each batch, and this thread writes the rows of each scored batch
 /// in input order while the next batch is scored. (When writing waited
 /// for scoring, the scoring threads sat idle during every batch's writing:
-/// two threads kept 1.75 cores busy.) Returns whether `emit` asked to
+/// two threads kept 1.78 cores busy.) Returns whether `emit` asked to
 /// stop.
 ///
 /// At most two read batches wait for scoring, one is scored, one scored
