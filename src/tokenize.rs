@@ -803,6 +803,29 @@ pub fn text_shape(text: &str) -> [f64; SHAPE_FEATURES] {
     }
     const LANES: usize = 16;
     const STEPS: usize = 255;
+    /// Word starts and capitals among the byte pairs of at most `STEPS`
+    /// steps: `now[i]` and the byte before it, `before[i]`.
+    #[inline(always)]
+    fn block(now: &[u8], before: &[u8]) -> (u64, u64) {
+        let (mut s, mut c) = ([0u8; LANES], [0u8; LANES]);
+        let mut steps = now.chunks_exact(LANES);
+        for (n, b) in (&mut steps).zip(before.chunks_exact(LANES)) {
+            for j in 0..LANES {
+                let (ds, dc) = counts(n[j], b[j]);
+                s[j] += ds;
+                c[j] += dc;
+            }
+        }
+        let mut starts: u64 = s.iter().map(|&x| u64::from(x)).sum();
+        let mut capitals: u64 = c.iter().map(|&x| u64::from(x)).sum();
+        let done = now.len() - steps.remainder().len();
+        for (&n, &b) in steps.remainder().iter().zip(&before[done..]) {
+            let (ds, dc) = counts(n, b);
+            starts += u64::from(ds);
+            capitals += u64::from(dc);
+        }
+        (starts, capitals)
+    }
     let bytes = text.as_bytes();
     let (mut starts, mut capitals) = match bytes.first() {
         Some(&b) => (
@@ -811,41 +834,12 @@ pub fn text_shape(text: &str) -> [f64; SHAPE_FEATURES] {
         ),
         None => (0, 0),
     };
-    // Byte pairs: `now[i]` and the byte before it, `before[i]`.
     let now = bytes.get(1..).unwrap_or_default();
     let before = &bytes[..now.len()];
-    let mut blocks = now.chunks_exact(LANES * STEPS);
-    let mut before_blocks = before.chunks_exact(LANES * STEPS);
-    for (block, before) in (&mut blocks).zip(&mut before_blocks) {
-        let (mut s, mut c) = ([0u8; LANES], [0u8; LANES]);
-        for (n, b) in block.chunks_exact(LANES).zip(before.chunks_exact(LANES)) {
-            for j in 0..LANES {
-                let (ds, dc) = counts(n[j], b[j]);
-                s[j] += ds;
-                c[j] += dc;
-            }
-        }
-        starts += s.iter().map(|&x| u64::from(x)).sum::<u64>();
-        capitals += c.iter().map(|&x| u64::from(x)).sum::<u64>();
-    }
-    // The rest, fewer than 255 steps and a tail.
-    let (rest, rest_before) = (blocks.remainder(), before_blocks.remainder());
-    let (mut s, mut c) = ([0u8; LANES], [0u8; LANES]);
-    let mut steps = rest.chunks_exact(LANES);
-    for (n, b) in (&mut steps).zip(rest_before.chunks_exact(LANES)) {
-        for j in 0..LANES {
-            let (ds, dc) = counts(n[j], b[j]);
-            s[j] += ds;
-            c[j] += dc;
-        }
-    }
-    starts += s.iter().map(|&x| u64::from(x)).sum::<u64>();
-    capitals += c.iter().map(|&x| u64::from(x)).sum::<u64>();
-    let done = rest.len() - steps.remainder().len();
-    for (&n, &b) in steps.remainder().iter().zip(&rest_before[done..]) {
-        let (ds, dc) = counts(n, b);
-        starts += u64::from(ds);
-        capitals += u64::from(dc);
+    for (n, b) in now.chunks(LANES * STEPS).zip(before.chunks(LANES * STEPS)) {
+        let (s, c) = block(n, b);
+        starts += s;
+        capitals += c;
     }
     let caps = if starts == 0 {
         0.0

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::path::{Path, PathBuf};
 
 const SATIRE: &str = "Area Man Passionate Defender Of What He Imagines Constitution To Be";
 // Headline of seed 004 (The Guardian).
@@ -164,23 +165,29 @@ fn corrupt_model_is_refused_with_what_to_do() {
     );
 }
 
+/// `many.csv` in `dir`: `n` rows with ids `r0`, `r1`, ..., row `i`'s text
+/// given by `text(i, seed)`, where `seed` is the seeds' text `i % 5`.
+fn rows_csv(dir: &Path, n: usize, text: impl Fn(usize, &str) -> String) -> PathBuf {
+    let seeds = seed_texts();
+    let mut csv = String::from("id,text\n");
+    for i in 0..n {
+        let t = text(i, &seeds[i % seeds.len()].0);
+        csv.push_str(&format!("r{i},\"{}\"\n", t.replace('"', "\"\"")));
+    }
+    write(dir, "many.csv", &csv)
+}
+
 #[test]
 fn threads_give_the_same_rows_in_the_same_order() {
     // More rows than one batch (4,096 items), with error rows scattered
     // through them: every thread count writes the same bytes.
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,text\n");
-    let seeds = seed_texts();
-    for i in 0..9000 {
-        let text = match i % 7 {
-            0 => String::new(),
-            1 => SATIRE.to_string(),
-            2 => REAL.to_string(),
-            _ => seeds[i % seeds.len()].0.replace('"', "\"\""),
-        };
-        csv.push_str(&format!("r{i},\"{text}\"\n"));
-    }
-    let path = write(dir.path(), "many.csv", &csv);
+    let path = rows_csv(dir.path(), 9000, |i, seed| match i % 7 {
+        0 => String::new(),
+        1 => SATIRE.to_string(),
+        2 => REAL.to_string(),
+        _ => seed.to_string(),
+    });
     let path = path.to_str().unwrap();
     let one = satire(&["score", "--threads", "1", path], None);
     assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
@@ -229,17 +236,13 @@ fn strict_stops_mid_stream_with_batches_in_flight() {
     // already read and scored when writing stops, and every stage must
     // still shut down, with no row written after the error.
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,text\n");
-    let seeds = seed_texts();
-    for i in 0..6000 {
-        let text = if i == 4321 {
+    let path = rows_csv(dir.path(), 6000, |i, seed| {
+        if i == 4321 {
             String::new()
         } else {
-            seeds[i % seeds.len()].0.replace('"', "\"\"")
-        };
-        csv.push_str(&format!("r{i},\"{text}\"\n"));
-    }
-    let path = write(dir.path(), "many.csv", &csv);
+            seed.to_string()
+        }
+    });
     for threads in ["1", "2", "3"] {
         let out = satire(
             &[
