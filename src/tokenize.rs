@@ -886,10 +886,9 @@ mod tests {
 
     #[test]
     fn text_shape_counts_across_lane_blocks() {
-        // A lane holds at most 255 counts: every byte here starts a word,
-        // so a lane missed at a block's edge, or one that overflowed, would
-        // change the share. Lengths around one and two blocks of 4,080
-        // pairs (4,081 bytes).
+        // Lengths around the 16-byte steps and one and two blocks of 4,080
+        // pairs (4,081 bytes), against the definition: a pair missed or
+        // counted twice at an edge changes the share.
         let unit = "A b C' d\u{e9}E.f,";
         for len in [
             0, 1, 15, 16, 17, 4079, 4080, 4081, 4082, 4096, 8161, 8162, 8163, 20000,
@@ -910,6 +909,8 @@ mod tests {
         }
         let caps = "A".repeat(10_000) + &" B".repeat(5_000);
         assert_eq!(text_shape(&caps)[1], 1.0);
+        // A word starts at every other byte: every other lane counts 255 in
+        // each full block, so a lane that overflowed would change the share.
         let all_starts = "a ".repeat(9_000) + "B";
         assert_eq!(text_shape(&all_starts)[1], 1.0 / 9_001.0);
     }
