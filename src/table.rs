@@ -322,10 +322,20 @@ impl ScoreTable {
 
     #[inline]
     fn key(&self, hit: Hit) -> &[u8] {
-        let at = hit.0 as usize * 8;
-        let len = self.u32_at(at) as usize;
-        let start = at + 8 + 8 * self.k;
-        &self.arena[start..start + len]
+        let start = self.key_start(hit);
+        &self.arena[start..start + self.key_len(hit)]
+    }
+
+    /// The length of a record's key.
+    #[inline]
+    fn key_len(&self, hit: Hit) -> usize {
+        self.u32_at(hit.0 as usize * 8) as usize
+    }
+
+    /// Where a record's key starts: after its length, column and weights.
+    #[inline]
+    fn key_start(&self, hit: Hit) -> usize {
+        hit.0 as usize * 8 + 8 + 8 * self.k
     }
 
     /// The column of a found token.
@@ -393,8 +403,7 @@ impl ScoreTable {
         let w = word.as_bytes();
         if (1..=8).contains(&w.len()) {
             self.probe_hit(h, |hit| {
-                let at = hit.0 as usize * 8;
-                (self.u32_at(at) as usize == w.len()) & (self.u64_at(at + 8 + 8 * self.k) == head)
+                (self.key_len(hit) == w.len()) & (self.u64_at(self.key_start(hit)) == head)
             })
         } else {
             self.probe(h, |k| k == w)
