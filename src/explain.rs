@@ -3,9 +3,11 @@
 //!
 //! A text's calibrated log-odds under its component `c` (the one the router
 //! trusts most) is `intercept + scale * sum_j count_j * w_j`, where `w_j` is
-//! the token's satire-minus-real log-probability in `c` and `scale` comes
-//! from the calibration and the text's length. Each token's *contribution*
-//! is `scale * count * w`; they sum, with the intercept, to the component's
+//! the token's satire-minus-real log-probability in `c`, `count_j` is 1 for
+//! every token present (the default, [`Counting::Presence`]) or its number
+//! of occurrences ([`Counting::Frequency`]), and `scale` comes from the
+//! calibration and the text's length. Each token's *contribution* is
+//! `scale * count * w`; they sum, with the intercept, to the component's
 //! log-odds. When other components share the text (the router is never
 //! certain), the mixture moves the final log-odds a little further: that
 //! remainder is reported as `mixing`, so that
@@ -13,7 +15,8 @@
 //!
 //! Sentences are UAX #29 sentences (`unicode-segmentation`). A token is
 //! credited to the sentence holding the word or mark that produced it (a
-//! bigram to its second word), so sentence contributions also sum to the
+//! bigram to its second word), or with presence counting the sentence of
+//! its first occurrence only, so sentence contributions also sum to the
 //! token total.
 //!
 //! A sentence's *share* of the log-odds adds to its contribution its part
@@ -31,7 +34,7 @@
 use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::{Calibration, Model};
+use crate::model::{Calibration, Counting, Model};
 use crate::score::{sigmoid, Score, Scorer};
 use crate::tokenize::{TokenBuffers, Tokenizer};
 
@@ -43,10 +46,13 @@ pub struct TokenShare {
     pub token: String,
     /// Occurrences in the text.
     pub count: u64,
+    /// How many of them count: 1 with [`Counting::Presence`], else
+    /// `count`.
+    pub counted: u64,
     /// The token's weight in the component (satire minus real
     /// log-probability).
     pub weight: f64,
-    /// `scale * count * weight`.
+    /// `scale * counted * weight`.
     pub contribution: f64,
 }
 
@@ -193,11 +199,16 @@ impl<'m> Explainer<'m> {
             })
             .collect();
         let mut evidence = vec![0.0f64; sentences.len()];
+        let presence = model.counting() == Counting::Presence;
         let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
         self.tokenizer
             .for_each_token_at(text, &mut self.bufs, |at, t| {
                 if let Some(col) = model.column(t) {
-                    *counts.entry(col).or_insert(0) += 1;
+                    let count = counts.entry(col).or_insert(0);
+                    *count += 1;
+                    if presence && *count > 1 {
+                        return;
+                    }
                     // The sentence holding byte `at`: the last one starting at
                     // or before it.
                     let si = sentences
@@ -220,11 +231,13 @@ impl<'m> Explainer<'m> {
             .into_iter()
             .map(|(col, count)| {
                 let weight = model.weight(c, col);
+                let counted = if presence { 1 } else { count };
                 TokenShare {
                     token: vocab.token(col as usize).to_string(),
                     count,
+                    counted,
                     weight,
-                    contribution: scale * weight * count as f64,
+                    contribution: scale * weight * counted as f64,
                 }
             })
             .collect();

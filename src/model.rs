@@ -38,12 +38,19 @@
 //! `gamma = 0, slope = 1, intercept = prior log-odds` this is the raw
 //! naive-Bayes posterior.
 //!
-//! # File format (version 5)
+//! # Counting
+//!
+//! A token counts once per occurrence ([`Counting::Frequency`], the
+//! default), or once per text however often it occurs there
+//! ([`Counting::Presence`]; binarized multinomial naive Bayes), in training
+//! and scoring alike.
+//!
+//! # File format (version 6)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`5`) |
+//! | 4 | format version, u32 little-endian (`6`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | checksum of the body (see `checksum` in `src/model.rs`), u64 little-endian |
@@ -74,7 +81,7 @@ use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -187,6 +194,27 @@ pub struct HeldOutFigures {
     pub auc: f64,
 }
 
+/// How often a token counts in a text; see the module docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Counting {
+    /// Once, however often it occurs (binarized naive Bayes).
+    Presence,
+    /// Once per occurrence (linfa's multinomial model as usually fed).
+    #[default]
+    Frequency,
+}
+
+impl Counting {
+    /// The name `satire train --counts` takes and `inspect` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counting::Presence => "presence",
+            Counting::Frequency => "frequency",
+        }
+    }
+}
+
 /// Everything about a model that is not its counts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Metadata {
@@ -194,6 +222,8 @@ pub struct Metadata {
     pub created_by: String,
     /// Tokenizer settings used in training; scoring uses the same.
     pub tokenizer: TokenizerConfig,
+    /// How often a token counts in a text, in training and scoring.
+    pub counting: Counting,
     /// Additive (Laplace/Lidstone) smoothing given to linfa.
     pub alpha: f64,
     /// Minimum document frequency for a token to enter the vocabulary.
@@ -728,6 +758,11 @@ impl Model {
         Tokenizer::new(self.meta.tokenizer.clone())
     }
 
+    /// How often a token counts in a text.
+    pub fn counting(&self) -> Counting {
+        self.meta.counting
+    }
+
     /// Column of a token, if known.
     #[inline]
     pub fn column(&self, token: &str) -> Option<u32> {
@@ -1008,6 +1043,7 @@ impl Metadata {
         Metadata {
             created_by: "test".into(),
             tokenizer: TokenizerConfig::default(),
+            counting: Counting::Frequency,
             alpha: 1.0,
             min_df: 1,
             max_features: 10,

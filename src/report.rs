@@ -139,7 +139,7 @@ impl HtmlReport {
                     "<li title=\"{} × {:+.3} × scale {:.4}\"><span class=\"bar\" \
                      style=\"width:{width:.1}%\"></span><code>{}</code> \
                      <span class=\"num\">{:+.4}</span></li>",
-                    t.count,
+                    t.counted,
                     t.weight,
                     e.scale,
                     escape(&t.token),

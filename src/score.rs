@@ -4,16 +4,17 @@
 //! for any text length and the probability comes from a logistic function
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
-use crate::model::{Label, Model};
-use crate::table::{hash_word, pair_hash, Hit};
+use crate::model::{Counting, Label, Model};
+use crate::table::{hash_word, pair_hash, Hit, HitSet};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
 
 /// The score of one text.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Score {
-    /// Tokens found in the vocabulary (counted with repeats).
+    /// Tokens found in the vocabulary, as the model counts them: each
+    /// distinct token once ([`Counting::Presence`]), or every occurrence.
     pub known_tokens: u64,
-    /// All tokens.
+    /// All tokens, with repeats.
     pub tokens: u64,
     /// Raw naive-Bayes log-odds of satire: with one component, exactly the
     /// linfa model's posterior; with several, their router-weighted mixture.
@@ -119,6 +120,8 @@ pub struct Scorer<'m> {
     scratch: Vec<f64>,
     /// Each cue token's entry in the scoring table, looked up once.
     cues: [Option<Hit>; Cue::ALL.len()],
+    /// Tokens already counted in this text, with [`Counting::Presence`].
+    seen: HitSet,
     reference: bool,
 }
 
@@ -133,6 +136,7 @@ impl<'m> Scorer<'m> {
             sums: Vec::new(),
             scratch: Vec::new(),
             cues: Cue::ALL.map(|c| model.scoring_table().get(c.as_str())),
+            seen: HitSet::default(),
             reference: false,
         }
     }
@@ -169,12 +173,14 @@ impl<'m> Scorer<'m> {
         let (mut known, mut tokens) = (0u64, 0u64);
         let table = model.scoring_table();
         let cues = &self.cues;
+        let presence = model.counting() == Counting::Presence;
         if self.reference {
             let vocab = model.vocab();
+            let mut seen = rustc_hash::FxHashSet::default();
             self.tokenizer
                 .for_each_token_at_reference(text, &mut self.bufs, |_, t| {
                     tokens += 1;
-                    if let Some(col) = vocab.get(t) {
+                    if let Some(col) = vocab.get(t).filter(|&c| !presence || seen.insert(c)) {
                         for (s, w) in sums.iter_mut().zip(model.row(col)) {
                             *s += w;
                         }
@@ -185,6 +191,10 @@ impl<'m> Scorer<'m> {
             // Hashes of the previous and the current word: a pair is looked
             // up from them (see `crate::table`).
             let (mut h_prev, mut h_word) = (0u64, 0u64);
+            let seen = &mut self.seen;
+            if presence {
+                seen.clear(text.len());
+            }
             self.tokenizer
                 .for_each_piece(text, &mut self.bufs, |_, piece| {
                     tokens += 1;
@@ -199,7 +209,7 @@ impl<'m> Scorer<'m> {
                         }
                         Piece::Cue(c) => cues[c as usize],
                     };
-                    if let Some(hit) = hit {
+                    if let Some(hit) = hit.filter(|&h| !presence || seen.insert(h)) {
                         table.add_weights(hit, sums);
                         known += 1;
                     }

@@ -106,6 +106,79 @@ struct Slot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit(u32);
 
+/// A set of [`Hit`]s: the tokens already counted in one text, when each
+/// counts once ([`crate::model::Counting::Presence`]). Open addressing over
+/// record offsets in a slot array kept between texts: [`HitSet::clear`]
+/// zeroes only the part the last text used, sized to its length, so a
+/// headline costs a few dozen bytes and an article a few kilobytes, in L1.
+#[derive(Debug, Default)]
+pub struct HitSet {
+    /// Record offset plus one; 0 is empty.
+    slots: Vec<u32>,
+    /// Slots in use for this text: a power of two, at least [`HitSet::MIN`].
+    cap: usize,
+    len: usize,
+}
+
+impl HitSet {
+    const MIN: usize = 32;
+    /// Beyond this many slots (1 MiB), the set grows only when it fills.
+    const MAX_START: usize = 1 << 18;
+
+    /// Empties the set for a text of `bytes` bytes: at most one distinct
+    /// token a byte, and at most half as many slots as tokens used.
+    pub fn clear(&mut self, bytes: usize) {
+        let used = self.cap.min(self.slots.len());
+        self.slots[..used].fill(0);
+        self.len = 0;
+        self.cap = bytes.clamp(Self::MIN, Self::MAX_START).next_power_of_two();
+        if self.slots.len() < self.cap {
+            self.slots.resize(self.cap, 0);
+        }
+    }
+
+    /// Adds `hit`; whether it was new.
+    #[inline]
+    pub fn insert(&mut self, hit: Hit) -> bool {
+        if 2 * (self.len + 1) > self.cap {
+            self.grow();
+        }
+        let key = hit.0 + 1;
+        let mask = self.cap - 1;
+        // Fibonacci hashing: the product's top bits.
+        let mut i = (key.wrapping_mul(0x9E37_79B9) >> (32 - self.cap.trailing_zeros())) as usize;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = key;
+                    self.len += 1;
+                    return true;
+                }
+                k if k == key => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let keys: Vec<u32> = self.slots[..self.cap]
+            .iter()
+            .copied()
+            .filter(|&k| k != 0)
+            .collect();
+        self.slots[..self.cap].fill(0);
+        self.cap = (self.cap * 2).max(Self::MIN);
+        if self.slots.len() < self.cap {
+            self.slots.resize(self.cap, 0);
+        }
+        self.len = 0;
+        for k in keys {
+            self.insert(Hit(k - 1));
+        }
+    }
+}
+
 /// Token to weights; see the module docs.
 ///
 /// Record layout (8-byte aligned): key length `u32`, column `u32`, `k`
@@ -433,6 +506,32 @@ mod tests {
         // Reverse order: records need not follow columns.
         let order: Vec<u32> = (0..tokens.len() as u32).rev().collect();
         ScoreTable::new(tokens, &weights, k, &order)
+    }
+
+    #[test]
+    fn hit_set_counts_each_hit_once_per_text_and_grows() {
+        let mut set = HitSet::default();
+        // A short text's set (32 slots) must grow to hold 5,000 hits,
+        // each inserted twice; offset 0 and the largest offset are hits
+        // like any other.
+        set.clear(10);
+        let hits: Vec<u32> = (0..5_000u32)
+            .map(|i| i * 7)
+            .chain([0, u32::MAX - 1])
+            .collect();
+        for &h in &hits[..5_000] {
+            assert!(set.insert(Hit(h)), "{h} is new");
+        }
+        assert!(set.insert(Hit(u32::MAX - 1)));
+        for &h in &hits {
+            assert!(!set.insert(Hit(h)), "{h} was seen");
+        }
+        assert_eq!(set.len, 5_001);
+        // The next text starts empty, however large the set grew.
+        set.clear(3_000);
+        assert_eq!(set.len, 0);
+        assert!(set.slots.iter().all(|&k| k == 0));
+        assert!(set.insert(Hit(7)) && !set.insert(Hit(7)) && set.insert(Hit(14)));
     }
 
     #[test]

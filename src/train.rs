@@ -39,6 +39,7 @@
 //! | `borrow_for` | none | `borrow` for the named components instead (name: the source's path as given) | >= 0, finite; names of components |
 //! | `updatable` | false | keep every document's token counts in the model, for [`update`] | |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
+//! | `counting` | frequency | a token counts once per document, or once per occurrence ([`Counting`]) | |
 
 use std::path::{Path, PathBuf};
 
@@ -51,8 +52,8 @@ use crate::error::{Error, Result};
 use crate::eval::{evaluate, stratified_folds};
 use crate::io::{read_labelled, Columns, Example};
 use crate::model::{
-    Calibration, ClassCounts, ComponentCounts, HeldOutFigures, Label, Metadata, Model, ShapeStats,
-    SourceSummary, StoredDocument, TrainingState,
+    Calibration, ClassCounts, ComponentCounts, Counting, HeldOutFigures, Label, Metadata, Model,
+    ShapeStats, SourceSummary, StoredDocument, TrainingState,
 };
 use crate::score::Scorer;
 use crate::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig, SHAPE_FEATURES};
@@ -63,6 +64,8 @@ use crate::tokenize::{text_shape, TokenBuffers, Tokenizer, TokenizerConfig, SHAP
 pub struct TrainParams {
     /// Tokenizer settings.
     pub tokenizer: TokenizerConfig,
+    /// How often a token counts in a document.
+    pub counting: Counting,
     /// Additive smoothing.
     pub alpha: f64,
     /// Minimum document frequency.
@@ -96,6 +99,7 @@ impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
             tokenizer: TokenizerConfig::default(),
+            counting: Counting::default(),
             alpha: 1.0,
             min_df: 2,
             max_features: 200_000,
@@ -384,15 +388,22 @@ impl Bags {
         vocab
     }
 
-    /// Each document's counts over the vocabulary's columns.
-    fn rows(&self, vocab: &crate::vocab::Vocabulary) -> Vec<SparseRow> {
+    /// Each document's counts over the vocabulary's columns: 1 for every
+    /// token present with [`Counting::Presence`].
+    fn rows(&self, vocab: &crate::vocab::Vocabulary, counting: Counting) -> Vec<SparseRow> {
         let col: Vec<Option<u32>> = self.tokens.iter().map(|t| vocab.get(t)).collect();
         self.docs
             .iter()
             .map(|doc| {
                 let mut row: SparseRow = doc
                     .iter()
-                    .filter_map(|&(t, n)| col[t as usize].map(|c| (c, n as f64)))
+                    .filter_map(|&(t, n)| {
+                        let n = match counting {
+                            Counting::Presence => 1.0,
+                            Counting::Frequency => n as f64,
+                        };
+                        col[t as usize].map(|c| (c, n))
+                    })
                     .collect();
                 row.sort_unstable_by_key(|&(c, _)| c);
                 row
@@ -754,6 +765,7 @@ pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<M
     let meta = model.meta();
     let params = TrainParams {
         tokenizer: meta.tokenizer.clone(),
+        counting: meta.counting,
         alpha: meta.alpha,
         min_df: meta.min_df,
         max_features: usize::try_from(meta.max_features).unwrap_or(usize::MAX),
@@ -871,7 +883,7 @@ fn fit_documents(
         )));
     }
     let vocab = crate::vocab::Vocabulary::new(&vocab_tokens);
-    let rows = bags.rows(&vocab);
+    let rows = bags.rows(&vocab, p.counting);
     let labels = &docs.labels;
     let mut component_of = Vec::with_capacity(order.len());
     for (g, (_, idx)) in groups.iter().enumerate() {
@@ -1004,6 +1016,7 @@ fn fit_documents(
     let meta = Metadata {
         created_by: format!("satire {}", env!("CARGO_PKG_VERSION")),
         tokenizer: p.tokenizer.clone(),
+        counting: p.counting,
         alpha: p.alpha,
         min_df: p.min_df,
         max_features: p.max_features as u64,

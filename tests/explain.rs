@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 use satire::explain::Explainer;
-use satire::model::Model;
+use satire::model::{Counting, Model};
 use satire::score::Scorer;
 use satire::train::{self, TrainParams};
 
@@ -14,12 +14,19 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn contributions_sum_to_the_scorers_log_odds_with_one_component() {
+    for counting in [Counting::Presence, Counting::Frequency] {
+        contributions_sum_to_log_odds(counting);
+    }
+}
+
+fn contributions_sum_to_log_odds(counting: Counting) {
     // One component: no mixing, so intercept + contributions must equal the
     // scorer's log-odds, which the scorer sums by its own path.
     let set = seed_set();
     let params = TrainParams {
         min_df: 1,
         calibrate: false,
+        counting,
         ..Default::default()
     };
     let model = train::fit(&params.check().unwrap(), &set).unwrap();
@@ -41,7 +48,7 @@ fn contributions_sum_to_the_scorers_log_odds_with_one_component() {
             let want = sc.score(text).log_odds;
             assert!(
                 close(e.intercept + e.token_total(), want),
-                "{} + {} vs {want}",
+                "{counting:?}: {} + {} vs {want}",
                 e.intercept,
                 e.token_total()
             );
@@ -78,11 +85,17 @@ fn seed_explanations_add_up_on_the_default_model() {
         assert!(order
             .windows(2)
             .all(|w| e.sentences[w[0]].share >= e.sentences[w[1]].share));
-        // Each token's share is count x weight x scale, with the model's weight.
+        // Each token's share is times counted x weight x scale, with the
+        // model's weight.
         for t in &e.tokens {
             let col = model.column(&t.token).unwrap();
             assert_eq!(t.weight, model.weight(e.component, col));
-            assert!(close(t.contribution, t.count as f64 * t.weight * e.scale));
+            let counted = match model.counting() {
+                Counting::Presence => 1,
+                Counting::Frequency => t.count,
+            };
+            assert_eq!(t.counted, counted, "{}", t.token);
+            assert!(close(t.contribution, counted as f64 * t.weight * e.scale));
         }
         assert!(e
             .tokens

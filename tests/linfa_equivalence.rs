@@ -9,12 +9,13 @@ use linfa::prelude::*;
 use linfa_bayes::{GaussianNb, MultinomialNb, NaiveBayes};
 use ndarray::{Array1, Array2};
 use satire::io::Example;
-use satire::model::Model;
+use satire::model::{Counting, Model};
 use satire::score::{sigmoid, Scorer};
 use satire::tokenize::text_shape;
 use satire::train::{self, TrainParams, TrainingSet};
 
-/// Dense count rows of `texts` over component 0's linfa columns.
+/// Dense count rows of `texts` over component 0's linfa columns, counted
+/// as the model counts: 1 for a token present, or its occurrences.
 fn dense(model: &Model, texts: &[String]) -> Array2<f64> {
     let cols = &model.components()[0].columns;
     let tok = model.tokenizer();
@@ -23,7 +24,10 @@ fn dense(model: &Model, texts: &[String]) -> Array2<f64> {
         for token in tok.tokens(t) {
             if let Some(c) = model.column(&token) {
                 if let Ok(local) = cols.binary_search(&c) {
-                    x[[i, local]] += 1.0;
+                    x[[i, local]] = match model.counting() {
+                        Counting::Presence => 1.0,
+                        Counting::Frequency => x[[i, local]] + 1.0,
+                    };
                 }
             }
         }
@@ -37,13 +41,23 @@ fn seed_model(params: TrainParams) -> (Model, TrainingSet) {
     (model, set)
 }
 
+const COUNTINGS: [Counting; 2] = [Counting::Presence, Counting::Frequency];
+
 #[test]
 fn sparse_posterior_equals_linfa_joint_log_likelihood() {
+    for counting in COUNTINGS {
+        sparse_posterior_equals_linfa(counting);
+    }
+}
+
+fn sparse_posterior_equals_linfa(counting: Counting) {
     let (model, set) = seed_model(TrainParams {
         min_df: 1,
         calibrate: false,
+        counting,
         ..Default::default()
     });
+    assert_eq!(model.counting(), counting);
     let texts: Vec<String> = set.examples.iter().map(|e| e.text.clone()).collect();
     let nb = model.to_linfa(0);
     let x = dense(&model, &texts);
@@ -57,22 +71,29 @@ fn sparse_posterior_equals_linfa_joint_log_likelihood() {
         let ours = scorer.score(text);
         assert!(
             (ours.raw_log_odds - (s - r)).abs() <= 1e-9 * (s - r).abs().max(1.0),
-            "{i}: {} vs {}",
+            "{counting:?} {i}: {} vs {}",
             ours.raw_log_odds,
             s - r
         );
-        assert!((ours.p_satire - p_linfa).abs() < 1e-9, "{i}");
+        assert!((ours.p_satire - p_linfa).abs() < 1e-9, "{counting:?} {i}");
         assert!((sigmoid(s - r) - p_linfa).abs() < 1e-12);
     }
 }
 
 #[test]
 fn chunked_fit_with_equals_one_fit_and_round_trips_exactly() {
+    for counting in COUNTINGS {
+        chunked_fit_with_equals_one_fit(counting);
+    }
+}
+
+fn chunked_fit_with_equals_one_fit(counting: Counting) {
     // A 1 MiB chunk budget forces several fit_with chunks over the seeds'
     // vocabulary; the model rebuilt from the file must equal linfa's own fit.
     let (model, set) = seed_model(TrainParams {
         min_df: 1,
         chunk_mb: 1,
+        counting,
         ..Default::default()
     });
     let texts: Vec<String> = set.examples.iter().map(|e| e.text.clone()).collect();

@@ -155,13 +155,20 @@ fn write_text(
         ("satire cues", e.satire_cues(args.top).collect::<Vec<_>>()),
         ("real cues", e.real_cues(args.top).collect::<Vec<_>>()),
     ] {
-        writeln!(out, "{title} (contribution = count x weight x scale):")?;
+        writeln!(
+            out,
+            "{title} (contribution = times counted x weight x scale):"
+        )?;
         for t in cues {
-            writeln!(
+            write!(
                 out,
                 "  {:+9.4}  {:>3} x {:+.3}  {}",
-                t.contribution, t.count, t.weight, t.token
+                t.contribution, t.counted, t.weight, t.token
             )?;
+            if t.count != t.counted {
+                write!(out, "  ({} times in the text)", t.count)?;
+            }
+            writeln!(out)?;
         }
     }
     writeln!(
@@ -194,7 +201,7 @@ fn write_json(
     top: usize,
 ) -> std::io::Result<()> {
     let s = &e.score;
-    let cue = |t: &TokenShare| json!({"token": t.token, "count": t.count, "weight": t.weight, "contribution": t.contribution});
+    let cue = |t: &TokenShare| json!({"token": t.token, "count": t.count, "counted": t.counted, "weight": t.weight, "contribution": t.contribution});
     let v = json!({
         "id": id,
         "label": Decision::default().label(s.p_satire),

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::model::{Label, Model, FORMAT_VERSION};
+use satire::model::{Counting, Label, Model, FORMAT_VERSION};
 
 /// Show a model's metadata and its strongest cue words for each class.
 #[derive(clap::Args, Debug)]
@@ -75,6 +75,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out,
         "tokenizer      lowercase={} number_shapes={} bigrams={} cues={} case_cues={}",
         t.lowercase, t.number_shapes, t.bigrams, t.cues, t.case_cues
+    )?;
+    writeln!(
+        out,
+        "counts         {} ({})",
+        meta.counting.as_str(),
+        match meta.counting {
+            Counting::Presence => "a token counts once per text",
+            Counting::Frequency => "a token counts at every occurrence",
+        }
     )?;
     writeln!(out, "alpha          {}", meta.alpha)?;
     match model.training_state() {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::model::{Label, Model};
+use satire::model::{Counting, Label, Model};
 use satire::tokenize::TokenizerConfig;
 use satire::train::{self, TrainParams};
 
@@ -60,6 +60,18 @@ pub struct TrainOpts {
     /// No cue tokens for Title-case and ALL-CAPS words.
     #[arg(long)]
     pub no_case_cues: bool,
+    /// How often a token counts in a text, in training and in scoring.
+    #[arg(long, value_enum, default_value_t = CountsArg::Frequency)]
+    pub counts: CountsArg,
+}
+
+/// `--counts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CountsArg {
+    /// Once, however often it occurs (binarized naive Bayes).
+    Presence,
+    /// Once per occurrence.
+    Frequency,
 }
 
 impl TrainOpts {
@@ -71,6 +83,10 @@ impl TrainOpts {
                 bigrams: !self.no_bigrams,
                 cues: !self.no_cues,
                 case_cues: !self.no_case_cues,
+            },
+            counting: match self.counts {
+                CountsArg::Presence => Counting::Presence,
+                CountsArg::Frequency => Counting::Frequency,
             },
             alpha: self.alpha,
             min_df: self.min_df,
