@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Counting, Label, Model};
-use crate::table::{hash_word, pair_hash, Hit, HitSet};
+use crate::table::{hash_word, pair_hash, Hit, SeenColumns};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
 
 /// The score of one text.
@@ -121,7 +121,7 @@ pub struct Scorer<'m> {
     /// Each cue token's entry in the scoring table, looked up once.
     cues: [Option<Hit>; Cue::ALL.len()],
     /// Tokens already counted in this text, with [`Counting::Presence`].
-    seen: HitSet,
+    seen: SeenColumns,
     reference: bool,
 }
 
@@ -136,7 +136,10 @@ impl<'m> Scorer<'m> {
             sums: Vec::new(),
             scratch: Vec::new(),
             cues: Cue::ALL.map(|c| model.scoring_table().get(c.as_str())),
-            seen: HitSet::default(),
+            seen: SeenColumns::new(match model.counting() {
+                Counting::Presence => model.vocab().len(),
+                Counting::Frequency => 0,
+            }),
             reference: false,
         }
     }
@@ -192,9 +195,7 @@ impl<'m> Scorer<'m> {
             // up from them (see `crate::table`).
             let (mut h_prev, mut h_word) = (0u64, 0u64);
             let seen = &mut self.seen;
-            if presence {
-                seen.clear(text.len());
-            }
+            seen.next_text();
             self.tokenizer
                 .for_each_piece(text, &mut self.bufs, |_, piece| {
                     tokens += 1;
@@ -209,9 +210,15 @@ impl<'m> Scorer<'m> {
                         }
                         Piece::Cue(c) => cues[c as usize],
                     };
-                    if let Some(hit) = hit.filter(|&h| !presence || seen.insert(h)) {
-                        table.add_weights(hit, sums);
-                        known += 1;
+                    if let Some(hit) = hit {
+                        if presence {
+                            let new = seen.insert(table.column(hit));
+                            table.add_weights_if(hit, sums, new);
+                            known += u64::from(new);
+                        } else {
+                            table.add_weights(hit, sums);
+                            known += 1;
+                        }
                     }
                 });
         }

@@ -106,75 +106,51 @@ struct Slot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit(u32);
 
-/// A set of [`Hit`]s: the tokens already counted in one text, when each
-/// counts once ([`crate::model::Counting::Presence`]). Open addressing over
-/// record offsets in a slot array kept between texts: [`HitSet::clear`]
-/// zeroes only the part the last text used, sized to its length, so a
-/// headline costs a few dozen bytes and an article a few kilobytes, in L1.
-#[derive(Debug, Default)]
-pub struct HitSet {
-    /// Record offset plus one; 0 is empty.
-    slots: Vec<u32>,
-    /// Slots in use for this text: a power of two, at least [`HitSet::MIN`].
-    cap: usize,
-    len: usize,
+/// The columns already counted in the current text, when each token counts
+/// once ([`crate::model::Counting::Presence`]): one byte a column, holding
+/// the number (mod 255) of the text that last counted it. Starting a text
+/// is one increment (every 255 texts, a zeroing of the bytes), and a check
+/// is a load and a store with no branch on the answer: a repeat is as
+/// likely as a new token, and a mispredicted branch there would stall the
+/// table lookups in flight. 76 KB for the default model's vocabulary,
+/// mostly in L1 and L2.
+#[derive(Debug)]
+pub struct SeenColumns {
+    stamp: Vec<u8>,
+    now: u8,
 }
 
-impl HitSet {
-    const MIN: usize = 32;
-    /// Beyond this many slots (1 MiB), the set grows only when it fills.
-    const MAX_START: usize = 1 << 18;
-
-    /// Empties the set for a text of `bytes` bytes: at most one distinct
-    /// token a byte, and at most half as many slots as tokens used.
-    pub fn clear(&mut self, bytes: usize) {
-        let used = self.cap.min(self.slots.len());
-        self.slots[..used].fill(0);
-        self.len = 0;
-        self.cap = bytes.clamp(Self::MIN, Self::MAX_START).next_power_of_two();
-        if self.slots.len() < self.cap {
-            self.slots.resize(self.cap, 0);
+impl SeenColumns {
+    /// For a vocabulary of `columns` tokens.
+    pub fn new(columns: usize) -> SeenColumns {
+        SeenColumns {
+            stamp: vec![0; columns],
+            now: 1,
         }
     }
 
-    /// Adds `hit`; whether it was new.
+    /// Forgets every column: the next text starts.
     #[inline]
-    pub fn insert(&mut self, hit: Hit) -> bool {
-        if 2 * (self.len + 1) > self.cap {
-            self.grow();
+    pub fn next_text(&mut self) {
+        if self.now == u8::MAX {
+            self.stamp.fill(0);
+            self.now = 0;
         }
-        let key = hit.0 + 1;
-        let mask = self.cap - 1;
-        // Fibonacci hashing: the product's top bits.
-        let mut i = (key.wrapping_mul(0x9E37_79B9) >> (32 - self.cap.trailing_zeros())) as usize;
-        loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = key;
-                    self.len += 1;
-                    return true;
-                }
-                k if k == key => return false,
-                _ => i = (i + 1) & mask,
-            }
-        }
+        self.now += 1;
     }
 
-    #[cold]
-    fn grow(&mut self) {
-        let keys: Vec<u32> = self.slots[..self.cap]
-            .iter()
-            .copied()
-            .filter(|&k| k != 0)
-            .collect();
-        self.slots[..self.cap].fill(0);
-        self.cap = (self.cap * 2).max(Self::MIN);
-        if self.slots.len() < self.cap {
-            self.slots.resize(self.cap, 0);
-        }
-        self.len = 0;
-        for k in keys {
-            self.insert(Hit(k - 1));
+    /// Marks `column` counted in this text; whether it was not yet. A
+    /// column beyond the vocabulary (never, for a table that loaded) is
+    /// always new.
+    #[inline]
+    pub fn insert(&mut self, column: u32) -> bool {
+        match self.stamp.get_mut(column as usize) {
+            Some(s) => {
+                let new = *s != self.now;
+                *s = self.now;
+                new
+            }
+            None => true,
         }
     }
 }
@@ -429,6 +405,20 @@ impl ScoreTable {
         }
     }
 
+    /// [`ScoreTable::add_weights`] if `add`, else nothing, without a
+    /// branch on `add`: adding `0.0` leaves every sum as it was.
+    #[inline]
+    pub fn add_weights_if(&self, hit: Hit, sums: &mut [f64], add: bool) {
+        let f = f64::from(u8::from(add));
+        let start = hit.0 as usize * 8 + 8;
+        let ws = &self.arena[start..start + 8 * self.k];
+        for (s, w) in sums.iter_mut().zip(ws.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            *s += f * f64::from_le_bytes(b);
+        }
+    }
+
     /// Whether the filter lets a token with this tag on to the slots.
     #[inline]
     fn filter_passes(&self, tag: u32) -> bool {
@@ -509,29 +499,21 @@ mod tests {
     }
 
     #[test]
-    fn hit_set_counts_each_hit_once_per_text_and_grows() {
-        let mut set = HitSet::default();
-        // A short text's set (32 slots) must grow to hold 5,000 hits,
-        // each inserted twice; offset 0 and the largest offset are hits
-        // like any other.
-        set.clear(10);
-        let hits: Vec<u32> = (0..5_000u32)
-            .map(|i| i * 7)
-            .chain([0, u32::MAX - 1])
-            .collect();
-        for &h in &hits[..5_000] {
-            assert!(set.insert(Hit(h)), "{h} is new");
+    fn seen_columns_count_each_column_once_per_text_for_any_number_of_texts() {
+        let mut seen = SeenColumns::new(1_000);
+        // 600 texts: the stamps wrap twice and must forget every column
+        // each time, as at every new text.
+        for text in 0..600u32 {
+            seen.next_text();
+            let cols: Vec<u32> = (0..50).map(|i| (i * 7 + text) % 1_000).collect();
+            for &c in &cols {
+                assert!(seen.insert(c), "text {text}: {c} is new");
+            }
+            for &c in &cols {
+                assert!(!seen.insert(c), "text {text}: {c} was counted");
+            }
         }
-        assert!(set.insert(Hit(u32::MAX - 1)));
-        for &h in &hits {
-            assert!(!set.insert(Hit(h)), "{h} was seen");
-        }
-        assert_eq!(set.len, 5_001);
-        // The next text starts empty, however large the set grew.
-        set.clear(3_000);
-        assert_eq!(set.len, 0);
-        assert!(set.slots.iter().all(|&k| k == 0));
-        assert!(set.insert(Hit(7)) && !set.insert(Hit(7)) && set.insert(Hit(14)));
+        assert!(seen.insert(1_000), "out of range counts, never panics");
     }
 
     #[test]
