@@ -15,21 +15,22 @@
 //!
 //! Sentences are UAX #29 sentences (`unicode-segmentation`). A token is
 //! credited to the sentence holding the word or mark that produced it (a
-//! bigram to its second word), or with presence counting the sentence of
-//! its first occurrence only, so sentence contributions also sum to the
-//! token total.
+//! bigram to its second word); with presence counting, a token found `k`
+//! times credits `1/k` of its one count to each place, so that no sentence
+//! gains from coming first. Sentence contributions sum to the token total.
 //!
 //! A sentence's *share* of the log-odds adds to its contribution its part
 //! of the intercept, spread over the known tokens: `intercept * n_s / n`
-//! for a sentence holding `n_s` of the text's `n` known tokens. The shares
+//! for a sentence credited with `n_s` of the text's `n` known tokens. The shares
 //! sum to `log_odds - mixing`, so they say how much each sentence pushed
 //! the article towards satire or away from it, against the same zero line
 //! as the article's own score. With the calibration's mean evidence per
 //! token this is `n_s / n` times the score the sentence would get on its
 //! own, so a long sentence that reads as satire counts for more than a
 //! short one; sentences are ranked by it. Each sentence's own P(satire) is
-//! what the same component and calibration give its tokens alone (for raw
-//! scores, `sigmoid(prior + sum of its tokens' weights)`).
+//! what the same component and calibration give its tokens alone, counted
+//! as the model counts a text (for raw scores, `sigmoid(prior + sum of its
+//! tokens' weights)`).
 
 use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
@@ -63,8 +64,9 @@ pub struct SentenceShare {
     pub start: usize,
     /// End of the byte range (exclusive).
     pub end: usize,
-    /// Known tokens credited to it.
-    pub tokens: u64,
+    /// Known tokens credited to it: with [`Counting::Presence`], a token
+    /// found `k` times in the text credits `1/k` to each of its places.
+    pub tokens: f64,
     /// Sum of its tokens' contributions.
     pub contribution: f64,
     /// Its share of the log-odds: `contribution + intercept * tokens / n`.
@@ -192,39 +194,59 @@ impl<'m> Explainer<'m> {
             .map(|(start, s)| SentenceShare {
                 start,
                 end: start + s.len(),
-                tokens: 0,
+                tokens: 0.0,
                 contribution: 0.0,
                 share: 0.0,
                 p_satire: 0.0,
             })
             .collect();
-        let mut evidence = vec![0.0f64; sentences.len()];
         let presence = model.counting() == Counting::Presence;
         let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
+        // Every known token's place: (sentence, column).
+        let mut places: Vec<(usize, u32)> = Vec::new();
         self.tokenizer
             .for_each_token_at(text, &mut self.bufs, |at, t| {
                 if let Some(col) = model.column(t) {
-                    let count = counts.entry(col).or_insert(0);
-                    *count += 1;
-                    if presence && *count > 1 {
-                        return;
-                    }
+                    *counts.entry(col).or_insert(0) += 1;
                     // The sentence holding byte `at`: the last one starting at
                     // or before it.
                     let si = sentences
                         .partition_point(|s| s.start <= at)
                         .saturating_sub(1);
-                    if let Some(s) = sentences.get_mut(si) {
-                        s.tokens += 1;
-                        evidence[si] += model.weight(c, col);
-                    }
+                    places.push((si, col));
                 }
             });
+        // Credit: each occurrence, or with presence counting an equal part
+        // of the token's one count at each of its places.
+        let mut evidence = vec![0.0f64; sentences.len()];
+        for &(si, col) in &places {
+            let part = if presence {
+                1.0 / counts[&col] as f64
+            } else {
+                1.0
+            };
+            if let Some(s) = sentences.get_mut(si) {
+                s.tokens += part;
+                evidence[si] += part * model.weight(c, col);
+            }
+        }
+        // Each sentence alone, counted as the model counts a text.
+        let mut alone = vec![(0.0f64, 0u64); sentences.len()];
+        if presence {
+            places.sort_unstable();
+            places.dedup();
+        }
+        for &(si, col) in &places {
+            if let Some(a) = alone.get_mut(si) {
+                a.0 += model.weight(c, col);
+                a.1 += 1;
+            }
+        }
         let known = score.known_tokens.max(1) as f64;
-        for (s, ev) in sentences.iter_mut().zip(&evidence) {
+        for ((s, ev), &(ev_alone, n_alone)) in sentences.iter_mut().zip(&evidence).zip(&alone) {
             s.contribution = scale * ev;
-            s.share = s.contribution + intercept * s.tokens as f64 / known;
-            s.p_satire = sigmoid(intercept + calibration.scale(s.tokens) * ev);
+            s.share = s.contribution + intercept * s.tokens / known;
+            s.p_satire = sigmoid(intercept + calibration.scale(n_alone) * ev_alone);
         }
         let vocab = model.vocab();
         let mut tokens: Vec<TokenShare> = counts

@@ -40,10 +40,12 @@
 //!
 //! # Counting
 //!
-//! A token counts once per occurrence ([`Counting::Frequency`], the
-//! default), or once per text however often it occurs there
-//! ([`Counting::Presence`]; binarized multinomial naive Bayes), in training
-//! and scoring alike.
+//! A token counts once per text however often it occurs there
+//! ([`Counting::Presence`], the default; binarized multinomial naive Bayes),
+//! or once per occurrence ([`Counting::Frequency`]), in training and scoring
+//! alike. With presence, an article that repeats a name does not pile up
+//! that name's weight; it measured better on all three datasets in
+//! cross-validation (README, "Accuracy").
 //!
 //! # File format (version 6)
 //!
@@ -199,9 +201,9 @@ pub struct HeldOutFigures {
 #[serde(rename_all = "lowercase")]
 pub enum Counting {
     /// Once, however often it occurs (binarized naive Bayes).
+    #[default]
     Presence,
     /// Once per occurrence (linfa's multinomial model as usually fed).
-    #[default]
     Frequency,
 }
 

@@ -202,7 +202,7 @@ impl HtmlReport {
                 b,
                 "<span id=\"a{n}s{i}\" class=\"{class}\" style=\"background:rgba({rgb},{alpha:.3})\" \
                  data-share=\"{:.6}\" title=\"share of log-odds {:+.4} · own P(satire) {:.3} · \
-                 {} known tokens\">{}</span><sup class=\"fig\">{:+.2}</sup>{}",
+                 {:.1} known tokens\">{}</span><sup class=\"fig\">{:+.2}</sup>{}",
                 st.share,
                 st.share,
                 st.p_satire,

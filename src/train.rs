@@ -20,8 +20,9 @@
 //! 4. Calibration ([`crate::model::Calibration`]) is fitted by logistic
 //!    regression on out-of-fold naive-Bayes evidence of the training data
 //!    (stratified folds), averaged over the known tokens
-//!    ([`CALIBRATION_GAMMA`]); each fold's weights are computed exactly as
-//!    the final model's are. Held-out files are never used for it.
+//!    ([`CALIBRATION_GAMMA`]); each fold's vocabulary and weights are
+//!    computed exactly as the final model's are. Held-out files are never
+//!    used for it.
 //!
 //! # Parameters
 //!
@@ -39,7 +40,7 @@
 //! | `borrow_for` | none | `borrow` for the named components instead (name: the source's path as given) | >= 0, finite; names of components |
 //! | `updatable` | false | keep every document's token counts in the model, for [`update`] | |
 //! | `tokenizer` | see [`TokenizerConfig`] | tokenizer settings | |
-//! | `counting` | frequency | a token counts once per document, or once per occurrence ([`Counting`]) | |
+//! | `counting` | presence | a token counts once per document, or once per occurrence ([`Counting`]) | |
 
 use std::path::{Path, PathBuf};
 
@@ -578,18 +579,34 @@ pub const DEFAULT_BORROW: f64 = 0.15;
 /// Fits the calibration on out-of-fold evidence: for each fold, weights
 /// from the counts of the other folds plus `prior`, exactly as the final
 /// model computes them (a column with no count in that part gets weight 0,
-/// and only columns with a count share the smoothing); `known[i]` is row
-/// `i`'s count of vocabulary tokens, as the scorer counts them.
+/// and only columns with a count share the smoothing), over the vocabulary
+/// that part alone would have: a column whose document frequency `df`
+/// (over all training documents) reaches `min_df` only with the fold's
+/// own documents is left out, as a new text's tokens that no training
+/// document shares are. Without that, a held-out row kept the rare tokens
+/// it brought into the vocabulary itself, and the calibration learnt from
+/// evidence no new text has. A row's known-token count `n` is counted
+/// over the same columns, as the scorer counts it. (`max_features` is not
+/// reapplied per fold: with the default cap it removes nothing.)
 fn fit_calibration(
     rows: &[&SparseRow],
-    known: &[f64],
     labels: &[Label],
     prior: &[Vec<f64>; 2],
     alpha: f64,
     folds: usize,
+    df: &[u32],
+    min_df: u32,
 ) -> Calibration {
     let ncols = prior[0].len();
     let fold_of = stratified_folds(labels, folds);
+    // Per fold, each column's document count in that fold: a fold's model
+    // would keep a column only if the documents outside the fold reach min_df.
+    let mut fold_df = vec![vec![0u32; ncols]; folds];
+    for (row, &f) in rows.iter().zip(&fold_of) {
+        for &(c, _) in row.iter() {
+            fold_df[f][c as usize] += 1;
+        }
+    }
     // Per fold and class, summed counts; the training part of fold f is the
     // total minus fold f.
     let mut sums = vec![[vec![0.0f64; ncols], vec![0.0f64; ncols]]; folds];
@@ -607,9 +624,15 @@ fn fit_calibration(
         }
     }
     let mut evidence = vec![0.0f64; rows.len()];
+    let mut known = vec![0.0f64; rows.len()];
     for (f, fold_sums) in sums.iter().enumerate() {
         let part = |k: usize, j: usize| total[k][j] - fold_sums[k][j];
-        let seen: Vec<bool> = (0..ncols).map(|j| part(0, j) + part(1, j) > 0.0).collect();
+        let in_vocab: Vec<bool> = (0..ncols)
+            .map(|j| df[j] - fold_df[f][j] >= min_df)
+            .collect();
+        let seen: Vec<bool> = (0..ncols)
+            .map(|j| in_vocab[j] && part(0, j) + part(1, j) > 0.0)
+            .collect();
         let log_z: Vec<f64> = (0..2)
             .map(|k| {
                 (0..ncols)
@@ -629,12 +652,17 @@ fn fit_calibration(
         for (i, row) in rows.iter().enumerate() {
             if fold_of[i] == f {
                 evidence[i] = row.iter().map(|&(c, n)| n * weight(c as usize)).sum();
+                known[i] = row
+                    .iter()
+                    .filter(|&&(c, _)| in_vocab[c as usize])
+                    .map(|&(_, n)| n)
+                    .sum();
             }
         }
     }
     let x: Vec<f64> = evidence
         .iter()
-        .zip(known)
+        .zip(&known)
         .map(|(e, n)| e / n.max(1.0).powf(CALIBRATION_GAMMA))
         .collect();
     let y: Vec<f64> = labels
@@ -885,6 +913,12 @@ fn fit_documents(
     let vocab = crate::vocab::Vocabulary::new(&vocab_tokens);
     let rows = bags.rows(&vocab, p.counting);
     let labels = &docs.labels;
+    let mut df = vec![0u32; vocab.len()];
+    for &i in &order {
+        for &(c, _) in &rows[i] {
+            df[c as usize] += 1;
+        }
+    }
     let mut component_of = Vec::with_capacity(order.len());
     for (g, (_, idx)) in groups.iter().enumerate() {
         component_of.extend(idx.iter().map(|_| g));
@@ -987,11 +1021,16 @@ fn fit_documents(
         // both classes; with fewer examples than folds it would be noise.
         let mut calibration = if p.calibrate && per_class.iter().all(|&n| n >= p.folds) {
             let g_rows: Vec<&SparseRow> = local_rows.iter().collect();
-            let known: Vec<f64> = idx
-                .iter()
-                .map(|&i| rows[i].iter().map(|&(_, n)| n).sum())
-                .collect();
-            fit_calibration(&g_rows, &known, &g_labels, &local_prior, p.alpha, p.folds)
+            let local_df: Vec<u32> = columns.iter().map(|&j| df[j as usize]).collect();
+            fit_calibration(
+                &g_rows,
+                &g_labels,
+                &local_prior,
+                p.alpha,
+                p.folds,
+                &local_df,
+                p.min_df,
+            )
         } else {
             Calibration::identity(fitted)
         };

@@ -73,8 +73,8 @@ fn seed_explanations_add_up_on_the_default_model() {
         assert!(e.sentences.windows(2).all(|w| w[0].end == w[1].start));
         let by_sentence: f64 = e.sentences.iter().map(|s| s.contribution).sum();
         assert!(close(by_sentence, e.token_total()), "{label}");
-        let credited: u64 = e.sentences.iter().map(|s| s.tokens).sum();
-        assert_eq!(credited, e.score.known_tokens);
+        let credited: f64 = e.sentences.iter().map(|s| s.tokens).sum();
+        assert!(close(credited, e.score.known_tokens as f64), "{credited}");
         // Shares add the intercept, spread by known tokens: they sum to the
         // article's log-odds.
         assert!(
@@ -139,6 +139,52 @@ fn satire_seeds_top_sentences_are_the_jokes_a_reader_would_pick() {
         .collect();
     assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
     assert!(shares[0] > 0.0);
+}
+
+#[test]
+fn with_presence_counting_a_sentence_gains_nothing_from_coming_first() {
+    // Two sentences of the satire seed sharing words ("the", "Musk", ...):
+    // a token counted once per text is credited to its places in equal
+    // parts, so each sentence's share is the same in either order. (No
+    // word pairs: the pair across the two sentences would differ.)
+    let set = seed_set();
+    let params = TrainParams {
+        min_df: 1,
+        tokenizer: satire::tokenize::TokenizerConfig {
+            bigrams: false,
+            ..Default::default()
+        },
+        counting: Counting::Presence,
+        ..Default::default()
+    };
+    let model = train::fit(&params.check().unwrap(), &set).unwrap();
+    let a = "Social media platform X experienced intermittent outages on Monday, with owner Elon Musk attributing the disruption to a cyberattack so advanced that it required the resources of a Bond villain.";
+    let b = "Musk later told Fox Business Network that the attack originated from IP addresses in Ukraine.";
+    let mut ex = Explainer::new(&model);
+    let ab = ex.explain(&format!("{a} {b}"));
+    let ba = ex.explain(&format!("{b} {a}"));
+    assert!(close(ab.score.log_odds, ba.score.log_odds));
+    let share = |e: &satire::explain::Explanation, s: &str| {
+        e.sentences
+            .iter()
+            .find(|x| {
+                x.text(&format!("{a} {b}")).trim() == s || x.text(&format!("{b} {a}")).trim() == s
+            })
+            .map(|x| (x.share, x.tokens, x.p_satire))
+            .unwrap()
+    };
+    for s in [a, b] {
+        let (x, y) = (share(&ab, s), share(&ba, s));
+        assert!(
+            close(x.0, y.0) && close(x.1, y.1) && close(x.2, y.2),
+            "{x:?} vs {y:?}"
+        );
+    }
+    // "the" occurs three times, twice in the first sentence, and counts
+    // once: two thirds of it go to that sentence, one third to the other.
+    let the = ab.tokens.iter().find(|t| t.token == "the").unwrap();
+    assert_eq!((the.count, the.counted), (3, 1));
+    assert!(ab.sentences.iter().any(|s| s.tokens.fract() != 0.0));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use satire::explain::{Explainer, Explanation, TokenShare};
-use satire::model::Model;
+use satire::model::{Counting, Model};
 use satire::report::HtmlReport;
 use satire::score::Decision;
 use serde_json::json;
@@ -143,10 +143,14 @@ fn write_text(
     )?;
     writeln!(
         out,
-        "log_odds = intercept {:+.4} + tokens {:+.4} ({} known of {}, scale {:.4}) + mixing {:+.4}",
+        "log_odds = intercept {:+.4} + tokens {:+.4} ({} known{} of {}, scale {:.4}) + mixing {:+.4}",
         e.intercept,
         e.token_total(),
         s.known_tokens,
+        match model.counting() {
+            Counting::Presence => ", each counted once,",
+            Counting::Frequency => "",
+        },
         s.tokens,
         e.scale,
         e.mixing

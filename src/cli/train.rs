@@ -61,7 +61,7 @@ pub struct TrainOpts {
     #[arg(long)]
     pub no_case_cues: bool,
     /// How often a token counts in a text, in training and in scoring.
-    #[arg(long, value_enum, default_value_t = CountsArg::Frequency)]
+    #[arg(long, value_enum, default_value_t = CountsArg::Presence)]
     pub counts: CountsArg,
 }
 
