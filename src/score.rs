@@ -211,14 +211,9 @@ impl<'m> Scorer<'m> {
                         Piece::Cue(c) => cues[c as usize],
                     };
                     if let Some(hit) = hit {
-                        if presence {
-                            let new = seen.insert(table.column(hit));
-                            table.add_weights_if(hit, sums, new);
-                            known += u64::from(new);
-                        } else {
-                            table.add_weights(hit, sums);
-                            known += 1;
-                        }
+                        let new = !presence || seen.insert(table.column(hit));
+                        table.add_weights(hit, sums, f64::from(u8::from(new)));
+                        known += u64::from(new);
                     }
                 });
         }

@@ -393,29 +393,19 @@ impl ScoreTable {
         self.u32_at(hit.0 as usize * 8 + 4)
     }
 
-    /// Adds a found token's weights to `sums` (one per component).
+    /// Adds `times` times a found token's weights to `sums` (one per
+    /// component). The scorer passes 1, or with presence counting 0 for a
+    /// repeat: a product rather than a branch, as a repeat is about as
+    /// likely as not. `1.0 * w` and `0.0 * w` are exact, so the sums are
+    /// those of adding the weights or skipping them.
     #[inline]
-    pub fn add_weights(&self, hit: Hit, sums: &mut [f64]) {
+    pub fn add_weights(&self, hit: Hit, sums: &mut [f64], times: f64) {
         let start = hit.0 as usize * 8 + 8;
         let ws = &self.arena[start..start + 8 * self.k];
         for (s, w) in sums.iter_mut().zip(ws.chunks_exact(8)) {
             let mut b = [0u8; 8];
             b.copy_from_slice(w);
-            *s += f64::from_le_bytes(b);
-        }
-    }
-
-    /// [`ScoreTable::add_weights`] if `add`, else nothing, without a
-    /// branch on `add`: adding `0.0` leaves every sum as it was.
-    #[inline]
-    pub fn add_weights_if(&self, hit: Hit, sums: &mut [f64], add: bool) {
-        let f = f64::from(u8::from(add));
-        let start = hit.0 as usize * 8 + 8;
-        let ws = &self.arena[start..start + 8 * self.k];
-        for (s, w) in sums.iter_mut().zip(ws.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            *s += f * f64::from_le_bytes(b);
+            *s += times * f64::from_le_bytes(b);
         }
     }
 
@@ -530,7 +520,7 @@ mod tests {
             let hit = t.get(tok).unwrap_or_else(|| panic!("{tok} not found"));
             assert_eq!(t.column(hit), j as u32);
             let mut sums = [1.0, 1.0];
-            t.add_weights(hit, &mut sums);
+            t.add_weights(hit, &mut sums, 1.0);
             assert_eq!(sums, [1.0 + j as f64, 1.5 + j as f64]);
         }
         for tok in ["", "w", "w1 ", " w1", "w0 w1 w2", "w5001", "w0  w1"] {
