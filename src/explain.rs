@@ -3,9 +3,9 @@
 //!
 //! A text's calibrated log-odds under its component `c` (the one the router
 //! trusts most) is `intercept + scale * sum_j count_j * w_j`, where `w_j` is
-//! the token's satire-minus-real log-probability in `c`, `count_j` is 1 for
-//! every token present (the default, [`Counting::Presence`]) or its number
-//! of occurrences ([`Counting::Frequency`]), and `scale` comes from the
+//! the token's satire-minus-real log-probability in `c`, `count_j` is what
+//! the model's [`Counting`] makes of its occurrences (1 for every token
+//! present by default, else their number), and `scale` comes from the
 //! calibration and the text's length. Each token's *contribution* is
 //! `scale * count * w`; they sum, with the intercept, to the component's
 //! log-odds. When other components share the text (the router is never
@@ -35,7 +35,9 @@
 use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::{Calibration, Counting, Model};
+#[cfg(doc)]
+use crate::model::Counting;
+use crate::model::{Calibration, Model};
 use crate::score::{sigmoid, Score, Scorer};
 use crate::tokenize::{TokenBuffers, Tokenizer};
 
@@ -47,8 +49,8 @@ pub struct TokenShare {
     pub token: String,
     /// Occurrences in the text.
     pub count: u64,
-    /// How many of them count: 1 with [`Counting::Presence`], else
-    /// `count`.
+    /// How many of them count ([`Counting::counted`]): 1 with presence
+    /// counting, else `count`.
     pub counted: u64,
     /// The token's weight in the component (satire minus real
     /// log-probability).
@@ -64,8 +66,8 @@ pub struct SentenceShare {
     pub start: usize,
     /// End of the byte range (exclusive).
     pub end: usize,
-    /// Known tokens credited to it: with [`Counting::Presence`], a token
-    /// found `k` times in the text credits `1/k` to each of its places.
+    /// Known tokens credited to it: with presence counting, a token found
+    /// `k` times in the text credits `1/k` to each of its places.
     pub tokens: f64,
     /// Sum of its tokens' contributions.
     pub contribution: f64,
@@ -200,7 +202,7 @@ impl<'m> Explainer<'m> {
                 p_satire: 0.0,
             })
             .collect();
-        let presence = model.counting() == Counting::Presence;
+        let counting = model.counting();
         let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
         // Every known token's place: (sentence, column).
         let mut places: Vec<(usize, u32)> = Vec::new();
@@ -216,30 +218,28 @@ impl<'m> Explainer<'m> {
                     places.push((si, col));
                 }
             });
-        // Credit: each occurrence, or with presence counting an equal part
-        // of the token's one count at each of its places.
+        // Credit: the token's counted occurrences, in equal parts at each
+        // of its places (each place 1 with frequency counting, 1/k of the
+        // one count with presence).
         let mut evidence = vec![0.0f64; sentences.len()];
         for &(si, col) in &places {
-            let part = if presence {
-                1.0 / counts[&col] as f64
-            } else {
-                1.0
-            };
+            let k = counts[&col];
+            let part = counting.counted(k) as f64 / k as f64;
             if let Some(s) = sentences.get_mut(si) {
                 s.tokens += part;
                 evidence[si] += part * model.weight(c, col);
             }
         }
-        // Each sentence alone, counted as the model counts a text.
+        // Each sentence alone, counted as the model counts a text: its
+        // occurrences of each token, grouped.
+        places.sort_unstable();
         let mut alone = vec![(0.0f64, 0u64); sentences.len()];
-        if presence {
-            places.sort_unstable();
-            places.dedup();
-        }
-        for &(si, col) in &places {
+        for run in places.chunk_by(|a, b| a == b) {
+            let (si, col) = run[0];
+            let n = counting.counted(run.len() as u64);
             if let Some(a) = alone.get_mut(si) {
-                a.0 += model.weight(c, col);
-                a.1 += 1;
+                a.0 += n as f64 * model.weight(c, col);
+                a.1 += n;
             }
         }
         let known = score.known_tokens.max(1) as f64;
@@ -253,7 +253,7 @@ impl<'m> Explainer<'m> {
             .into_iter()
             .map(|(col, count)| {
                 let weight = model.weight(c, col);
-                let counted = if presence { 1 } else { count };
+                let counted = counting.counted(count);
                 TokenShare {
                     token: vocab.token(col as usize).to_string(),
                     count,

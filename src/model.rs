@@ -197,7 +197,7 @@ pub struct HeldOutFigures {
 }
 
 /// How often a token counts in a text; see the module docs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Counting {
     /// Once, however often it occurs (binarized naive Bayes).
@@ -213,6 +213,15 @@ impl Counting {
         match self {
             Counting::Presence => "presence",
             Counting::Frequency => "frequency",
+        }
+    }
+
+    /// How many of a token's `occurrences` in one text count.
+    #[inline]
+    pub fn counted(self, occurrences: u64) -> u64 {
+        match self {
+            Counting::Presence => occurrences.min(1),
+            Counting::Frequency => occurrences,
         }
     }
 }

@@ -399,11 +399,7 @@ impl Bags {
                 let mut row: SparseRow = doc
                     .iter()
                     .filter_map(|&(t, n)| {
-                        let n = match counting {
-                            Counting::Presence => 1.0,
-                            Counting::Frequency => n as f64,
-                        };
-                        col[t as usize].map(|c| (c, n))
+                        col[t as usize].map(|c| (c, counting.counted(u64::from(n)) as f64))
                     })
                     .collect();
                 row.sort_unstable_by_key(|&(c, _)| c);

@@ -24,14 +24,12 @@ fn dense(model: &Model, texts: &[String]) -> Array2<f64> {
         for token in tok.tokens(t) {
             if let Some(c) = model.column(&token) {
                 if let Ok(local) = cols.binary_search(&c) {
-                    x[[i, local]] = match model.counting() {
-                        Counting::Presence => 1.0,
-                        Counting::Frequency => x[[i, local]] + 1.0,
-                    };
+                    x[[i, local]] += 1.0;
                 }
             }
         }
     }
+    x.mapv_inplace(|n| model.counting().counted(n as u64) as f64);
     x
 }
 

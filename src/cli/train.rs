@@ -61,17 +61,8 @@ pub struct TrainOpts {
     #[arg(long)]
     pub no_case_cues: bool,
     /// How often a token counts in a text, in training and in scoring.
-    #[arg(long, value_enum, default_value_t = CountsArg::Presence)]
-    pub counts: CountsArg,
-}
-
-/// `--counts`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum CountsArg {
-    /// Once, however often it occurs (binarized naive Bayes).
-    Presence,
-    /// Once per occurrence.
-    Frequency,
+    #[arg(long, value_enum, default_value_t = Counting::Presence)]
+    pub counts: Counting,
 }
 
 impl TrainOpts {
@@ -84,10 +75,7 @@ impl TrainOpts {
                 cues: !self.no_cues,
                 case_cues: !self.no_case_cues,
             },
-            counting: match self.counts {
-                CountsArg::Presence => Counting::Presence,
-                CountsArg::Frequency => Counting::Frequency,
-            },
+            counting: self.counts,
             alpha: self.alpha,
             min_df: self.min_df,
             max_features: self.max_features,
