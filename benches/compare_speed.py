@@ -27,7 +27,6 @@ Markdown table. Rerun:
     python3 benches/compare_speed.py            # --mb 300 for the issue's size
 """
 import argparse
-import csv
 import os
 import statistics
 import subprocess
@@ -39,31 +38,9 @@ import fasttext
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
+from corpus import DATASETS, build_corpus, read
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-csv.field_size_limit(sys.maxsize)
-
-
-def read(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return [r["text"] for r in rows], [r["label"] for r in rows]
-
-
-def build_corpus(datasets, mb, out):
-    horne = os.path.join(datasets, "horne2017-political-satire")
-    texts = read(os.path.join(horne, "train.csv"))[0] + read(os.path.join(horne, "test.csv"))[0]
-    corpus, size, i = [], 0, 0
-    while size < mb * 1e6:
-        t = texts[i % len(texts)]
-        corpus.append(t)
-        size += len(t.encode("utf-8"))
-        i += 1
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["id", "text"])
-        for j, t in enumerate(corpus):
-            w.writerow([f"a{j}", t])
-    return corpus, size
 
 
 def timed_in_rounds(scorers, runs):
@@ -79,7 +56,7 @@ def timed_in_rounds(scorers, runs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"))
+    ap.add_argument("--datasets", default=DATASETS)
     ap.add_argument("--mb", type=float, default=100, help="megabytes of article text to score")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--satire", default=os.path.join(ROOT, "target", "release", "satire"))
