@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Counting, Label, Model};
-use crate::table::{hash_word, pair_hash, Hit, SeenColumns};
+use crate::table::{hash_word, pair_hash, Hit, Lookups, SeenColumns};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
 
 /// The score of one text.
@@ -122,6 +122,8 @@ pub struct Scorer<'m> {
     cues: [Option<Hit>; Cue::ALL.len()],
     /// Tokens already counted in this text, with [`Counting::Presence`].
     seen: SeenColumns,
+    /// The table lookups of the text being scored, in batches.
+    lookups: Lookups,
     reference: bool,
 }
 
@@ -140,6 +142,7 @@ impl<'m> Scorer<'m> {
                 Counting::Presence => model.vocab().len(),
                 Counting::Frequency => 0,
             }),
+            lookups: Lookups::default(),
             reference: false,
         }
     }
@@ -196,26 +199,35 @@ impl<'m> Scorer<'m> {
             let (mut h_prev, mut h_word) = (0u64, 0u64);
             let seen = &mut self.seen;
             seen.next_text();
+            // Lookups are batched (see `Lookups`); their answers come back
+            // in token order, so the sums add up as one at a time would.
+            let lookups = &mut self.lookups;
+            let mut settle = |lookups: &mut Lookups| {
+                for &hit in lookups.finish(table, text).iter().flatten() {
+                    let new = !presence || seen.insert(table.column(hit));
+                    table.add_weights(hit, sums, f64::from(u8::from(new)));
+                    known += u64::from(new);
+                }
+            };
             self.tokenizer
                 .for_each_piece(text, &mut self.bufs, |_, piece| {
                     tokens += 1;
-                    let hit = match piece {
+                    match piece {
                         Piece::Word(w, head) => {
                             h_prev = h_word;
                             h_word = hash_word(w.as_bytes(), head);
-                            table.word(h_word, w, head)
+                            lookups.word(table, text, h_word, w, head);
                         }
                         Piece::Pair(left, right) => {
-                            table.pair(pair_hash(h_prev, h_word), left, right)
+                            lookups.pair(table, text, pair_hash(h_prev, h_word), left, right);
                         }
-                        Piece::Cue(c) => cues[c as usize],
-                    };
-                    if let Some(hit) = hit {
-                        let new = !presence || seen.insert(table.column(hit));
-                        table.add_weights(hit, sums, f64::from(u8::from(new)));
-                        known += u64::from(new);
+                        Piece::Cue(c) => lookups.known(cues[c as usize]),
+                    }
+                    if lookups.is_full() {
+                        settle(lookups);
                     }
                 });
+            settle(lookups);
         }
         let ev = &self.sums;
         let raw = |c: usize| model.prior_log_odds(c) + ev[c];
