@@ -203,7 +203,7 @@ impl<'m> Scorer<'m> {
             // in token order, so the sums add up as one at a time would.
             let lookups = &mut self.lookups;
             let mut settle = |lookups: &mut Lookups| {
-                for &hit in lookups.finish(table, text).iter().flatten() {
+                for &hit in lookups.finish(table, text) {
                     let new = !presence || seen.insert(table.column(hit));
                     table.add_weights(hit, sums, f64::from(u8::from(new)));
                     known += u64::from(new);

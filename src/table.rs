@@ -528,14 +528,24 @@ enum Key {
     Word(Span, u64),
     /// A word pair: its left and right words.
     Pair(Span, Span),
-    /// Looked up already (a cue), or known absent.
-    Done(Option<Hit>),
 }
 
+impl Span {
+    /// The span's bytes, from `text` or from `copies`.
+    #[inline]
+    fn of<'a>(self, text: &'a str, copies: &'a [u8]) -> &'a [u8] {
+        let from = if self.copied { copies } else { text.as_bytes() };
+        &from[self.start..self.start + self.len]
+    }
+}
+
+/// A key waiting for the table.
 #[derive(Clone, Copy, Debug)]
-struct Waiting {
+struct Ask {
     h: u64,
     key: Key,
+    /// Its place among the answers.
+    at: usize,
     /// The first slot from `h` holding the key's tag, once probed.
     slot: usize,
 }
@@ -552,20 +562,29 @@ struct Waiting {
 /// compared. The misses of a whole batch overlap. The answers come out in
 /// the order the keys went in, so sums over them add in the same order as
 /// one lookup at a time would, to the bit.
+///
+/// Whether a key passes the filter, or is found, is as likely as not, so
+/// the passes keep those answers out of branches: the keys that pass and
+/// the records found are gathered into lists by index arithmetic, and
+/// later passes walk only those.
 #[derive(Debug, Default)]
 pub struct Lookups {
-    waiting: Vec<Waiting>,
+    asks: Vec<Ask>,
+    /// Indices into `asks` of the keys that pass the filter.
+    live: Vec<u32>,
+    /// Every answer in order: a record, or [`EMPTY`] for none.
+    answers: Vec<u32>,
+    /// The records found, in order.
+    found: Vec<Hit>,
     /// The bytes of words that are not in the text.
     copies: Vec<u8>,
-    /// The answers of the last batch.
-    hits: Vec<Option<Hit>>,
 }
 
 impl Lookups {
     /// Whether the batch is full: time to [`Lookups::finish`] it.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.waiting.len() >= BATCH
+        self.answers.len() >= BATCH
     }
 
     /// Where `s` is: in `text` if it lies there, else copied.
@@ -590,20 +609,16 @@ impl Lookups {
     }
 
     #[inline]
-    fn bytes<'a>(&'a self, text: &'a str, s: Span) -> &'a [u8] {
-        let from = if s.copied {
-            &self.copies[..]
-        } else {
-            text.as_bytes()
-        };
-        &from[s.start..s.start + s.len]
-    }
-
-    #[inline]
     fn push(&mut self, table: &ScoreTable, h: u64, key: Key) {
         let b = ((h >> 32) as u32 & ((1 << FILTER_BITS) - 1)) as usize;
         prefetch(&table.filter[b / 64]);
-        self.waiting.push(Waiting { h, key, slot: 0 });
+        self.asks.push(Ask {
+            h,
+            key,
+            at: self.answers.len(),
+            slot: 0,
+        });
+        self.answers.push(EMPTY);
     }
 
     /// Asks for the word `word` of `text` (or a folded copy of one), as
@@ -624,69 +639,73 @@ impl Lookups {
     /// Queues an answer known already, to come out in its turn.
     #[inline]
     pub fn known(&mut self, hit: Option<Hit>) {
-        self.waiting.push(Waiting {
-            h: 0,
-            key: Key::Done(hit),
-            slot: 0,
-        });
+        self.answers.push(hit.map_or(EMPTY, |h| h.0));
     }
 
-    /// Answers every waiting key of `text`, in the order asked, and
-    /// empties the batch.
-    pub fn finish(&mut self, table: &ScoreTable, text: &str) -> &[Option<Hit>] {
+    /// The records found for the waiting keys of `text`, in the order
+    /// asked (the keys not found leave no gap); empties the batch.
+    pub fn finish(&mut self, table: &ScoreTable, text: &str) -> &[Hit] {
         let mask = table.slots.len() - 1;
-        for w in &mut self.waiting {
-            if let Key::Done(_) = w.key {
-                continue;
-            }
-            if table.filter_passes((w.h >> 32) as u32) {
-                w.slot = w.h as usize & mask;
-                prefetch(&table.slots[w.slot]);
-            } else {
-                w.key = Key::Done(None);
-            }
+        // The keys that pass the filter, and their first slots prefetched
+        // (slot 0, always cached, for the rest).
+        self.live.resize(self.asks.len(), 0);
+        let mut n = 0;
+        for (i, a) in self.asks.iter_mut().enumerate() {
+            let pass = usize::from(table.filter_passes((a.h >> 32) as u32));
+            a.slot = a.h as usize & mask & pass.wrapping_neg();
+            prefetch(&table.slots[a.slot]);
+            self.live[n] = i as u32;
+            n += pass;
         }
-        for w in &mut self.waiting {
-            if let Key::Done(_) = w.key {
-                continue;
-            }
-            let tag = (w.h >> 32) as u32;
+        self.live.truncate(n);
+        // Their slots probed up to the tag, and those records prefetched.
+        for &i in &self.live {
+            let a = &mut self.asks[i as usize];
+            let tag = (a.h >> 32) as u32;
             loop {
-                let s = table.slots[w.slot];
-                if s.record == EMPTY {
-                    w.key = Key::Done(None);
-                    break;
-                }
-                if s.tag == tag {
+                let s = table.slots[a.slot];
+                if s.record == EMPTY || s.tag == tag {
                     // The record's head and, for a record that crosses
                     // into the next line, the rest of its first 64 bytes.
                     let at = s.record as usize * 8;
-                    prefetch(&table.arena[at]);
-                    prefetch(&table.arena[(at + 63).min(table.arena.len() - 1)]);
+                    for b in [at, at + 63] {
+                        if let Some(b) = table.arena.get(b) {
+                            prefetch(b);
+                        }
+                    }
                     break;
                 }
-                w.slot = (w.slot + 1) & mask;
+                a.slot = (a.slot + 1) & mask;
             }
         }
-        self.hits.clear();
-        for w in &self.waiting {
-            let tag = (w.h >> 32) as u32;
-            let hit = match w.key {
-                Key::Done(hit) => hit,
+        // Their records compared.
+        for &i in &self.live {
+            let a = self.asks[i as usize];
+            let tag = (a.h >> 32) as u32;
+            let hit = match a.key {
                 Key::Word(s, head) => {
-                    let word = self.bytes(text, s);
-                    table.probe_from(w.slot, tag, |hit| table.is_word(hit, word, head))
+                    let word = s.of(text, &self.copies);
+                    table.probe_from(a.slot, tag, |hit| table.is_word(hit, word, head))
                 }
                 Key::Pair(l, r) => {
-                    let (l, r) = (self.bytes(text, l), self.bytes(text, r));
-                    table.probe_from(w.slot, tag, |hit| table.is_pair(hit, l, r))
+                    let (l, r) = (l.of(text, &self.copies), r.of(text, &self.copies));
+                    table.probe_from(a.slot, tag, |hit| table.is_pair(hit, l, r))
                 }
             };
-            self.hits.push(hit);
+            self.answers[a.at] = hit.map_or(EMPTY, |h| h.0);
         }
-        self.waiting.clear();
+        // The records found, in order.
+        self.found.resize(self.answers.len(), Hit(0));
+        let mut n = 0;
+        for &r in &self.answers {
+            self.found[n] = Hit(r);
+            n += usize::from(r != EMPTY);
+        }
+        self.found.truncate(n);
+        self.asks.clear();
+        self.answers.clear();
         self.copies.clear();
-        &self.hits
+        &self.found
     }
 }
 
@@ -790,7 +809,7 @@ mod tests {
         let mut asked = Vec::new();
         let mut want = Vec::new();
         let mut lookups = Lookups::default();
-        let mut got = Vec::new();
+        let mut got: Vec<Hit> = Vec::new();
         for i in 0..1000usize {
             let w = format!("w{i}");
             let at = text.find(&format!("{w} ")).unwrap();
@@ -821,14 +840,18 @@ mod tests {
             ask(&mut lookups, format!("{w} as {other}"), None);
         }
         got.extend_from_slice(lookups.finish(&t, &text));
-        assert_eq!(got.len(), want.len());
-        for ((what, got), want) in asked.iter().zip(&got).zip(&want) {
-            assert_eq!(got, want, "{what}");
-        }
-        let found = want.iter().flatten().count();
+        let found: Vec<(&String, Hit)> = asked
+            .iter()
+            .zip(&want)
+            .filter_map(|(what, hit)| Some((what, (*hit)?)))
+            .collect();
         // Words w0, w3, ..; pairs "w0 w1", "w3 w4", ..; long words 2, 5, ..;
         // and every known answer.
-        assert_eq!(found, 334 + 333 + 333 + 1000);
+        assert_eq!(found.len(), 334 + 333 + 333 + 1000);
+        assert_eq!(got.len(), found.len());
+        for (got, (what, want)) in got.iter().zip(&found) {
+            assert_eq!(got, want, "{what}");
+        }
         assert!(lookups.finish(&t, &text).is_empty());
     }
 
