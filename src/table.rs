@@ -412,6 +412,31 @@ impl ScoreTable {
         }
     }
 
+    /// A found token's `K` weights, `K` being the table's weights a token
+    /// (as [`ScoreTable::weights_per_token`] says): read at offsets known
+    /// when compiling, so that a scorer for `K` components keeps its sums
+    /// in registers.
+    #[inline]
+    pub fn weights<const K: usize>(&self, hit: Hit) -> [f64; K] {
+        debug_assert_eq!(K, self.k);
+        let start = hit.0 as usize * 8 + 8;
+        let mut out = [0.0; K];
+        for (o, w) in out
+            .iter_mut()
+            .zip(self.arena[start..start + 8 * K].chunks_exact(8))
+        {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            *o = f64::from_le_bytes(b);
+        }
+        out
+    }
+
+    /// How many weights a token has: one per component.
+    pub fn weights_per_token(&self) -> usize {
+        self.k
+    }
+
     /// Whether the filter lets a token with this tag on to the slots.
     #[inline]
     fn filter_passes(&self, tag: u32) -> bool {
