@@ -417,7 +417,7 @@ impl ScoreTable {
     /// when compiling, so that a scorer for `K` components keeps its sums
     /// in registers.
     #[inline]
-    pub fn weights<const K: usize>(&self, hit: Hit) -> [f64; K] {
+    pub(crate) fn weights<const K: usize>(&self, hit: Hit) -> [f64; K] {
         debug_assert_eq!(K, self.k);
         let start = hit.0 as usize * 8 + 8;
         let mut out = [0.0; K];
@@ -547,21 +547,24 @@ struct Span {
     copied: bool,
 }
 
+impl Span {
+    /// The span's bytes, from `text` or from `copies`; none if `text` is
+    /// not the text the span was taken from and is too short for it (see
+    /// [`Lookups::finish`]).
+    #[inline]
+    fn of<'a>(self, text: &'a str, copies: &'a [u8]) -> &'a [u8] {
+        let from = if self.copied { copies } else { text.as_bytes() };
+        from.get(self.start..self.start + self.len)
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Key {
     /// A word and its [`crate::tokenize::head8`].
     Word(Span, u64),
     /// A word pair: its left and right words.
     Pair(Span, Span),
-}
-
-impl Span {
-    /// The span's bytes, from `text` or from `copies`.
-    #[inline]
-    fn of<'a>(self, text: &'a str, copies: &'a [u8]) -> &'a [u8] {
-        let from = if self.copied { copies } else { text.as_bytes() };
-        &from[self.start..self.start + self.len]
-    }
 }
 
 /// A key waiting for the table.
@@ -668,7 +671,9 @@ impl Lookups {
     }
 
     /// The records found for the waiting keys of `text`, in the order
-    /// asked (the keys not found leave no gap); empties the batch.
+    /// asked (the keys not found leave no gap); empties the batch. `text`
+    /// must be the text the words were asked from: given another, words
+    /// are compared with whatever bytes lie at their places, if any.
     pub fn finish(&mut self, table: &ScoreTable, text: &str) -> &[Hit] {
         let mask = table.slots.len() - 1;
         // The keys that pass the filter, and their first slots prefetched
