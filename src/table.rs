@@ -751,6 +751,18 @@ mod tests {
         ScoreTable::new(tokens, &weights, k, &order)
     }
 
+    /// `n` tokens: word `w{i}` for `i` a multiple of 3, the pair of it and
+    /// the next word after it, then `third(i)`.
+    fn words_pairs_and(n: usize, third: impl Fn(usize) -> String) -> Vec<String> {
+        (0..n)
+            .map(|i| match i % 3 {
+                0 => format!("w{i}"),
+                1 => format!("w{} w{}", i - 1, i),
+                _ => third(i),
+            })
+            .collect()
+    }
+
     #[test]
     fn seen_columns_count_each_column_once_per_text_for_any_number_of_texts() {
         let mut seen = SeenColumns::new(1_000);
@@ -771,13 +783,7 @@ mod tests {
 
     #[test]
     fn finds_every_token_with_its_weights_and_nothing_else() {
-        let tokens: Vec<String> = (0..5000)
-            .map(|i| match i % 3 {
-                0 => format!("w{i}"),
-                1 => format!("w{} w{}", i - 1, i),
-                _ => format!("<c{i}>"),
-            })
-            .collect();
+        let tokens = words_pairs_and(5000, |i| format!("<c{i}>"));
         let t = table(&tokens);
         for (j, tok) in tokens.iter().enumerate() {
             let hit = t.get(tok).unwrap_or_else(|| panic!("{tok} not found"));
@@ -823,13 +829,7 @@ mod tests {
 
     #[test]
     fn batched_lookups_answer_in_order_as_one_at_a_time() {
-        let tokens: Vec<String> = (0..3000)
-            .map(|i| match i % 3 {
-                0 => format!("w{i}"),
-                1 => format!("w{} w{}", i - 1, i),
-                _ => format!("longer-than-eight-{i}"),
-            })
-            .collect();
+        let tokens = words_pairs_and(3000, |i| format!("longer-than-eight-{i}"));
         let t = table(&tokens);
         // Words in the text and folded copies outside it, pairs of both,
         // known answers, absent keys, and a word asked under another
