@@ -353,7 +353,7 @@ impl Tokenizer {
     }
 
     /// [`Tokenizer::word`] once what folding does to the word is known.
-    #[inline]
+    #[inline(always)]
     fn folded<'t, F: FnMut(usize, Piece<'_>)>(
         &self,
         at: usize,
@@ -575,7 +575,9 @@ impl AsciiWord {
 /// Runs of word bytes are found eight bytes at a time, and the letters
 /// and digits counted on the way: most words take one step, with no
 /// branch that depends on their length.
-#[inline]
+// Always inlined, as is `Tokenizer::folded`: the scan's loop then keeps
+// the word it found in registers (see the scorer's piece closure).
+#[inline(always)]
 fn ascii_word_end(bytes: &[u8], start: usize) -> Option<AsciiWord> {
     let mut w = AsciiWord {
         end: start,
