@@ -226,6 +226,8 @@ impl<'m> Scorer<'m> {
             // Hashes of the previous and the current word: a pair is looked
             // up from them (see `crate::table`).
             let (mut h_prev, mut h_word) = (0u64, 0u64);
+            // Their `head8`s, which a pair's words are compared by.
+            let (mut head_prev, mut head_word) = (0u64, 0u64);
             let seen = &mut self.seen;
             seen.next_text();
             // Lookups are batched (see `Lookups`); their answers come back
@@ -262,10 +264,12 @@ impl<'m> Scorer<'m> {
                         Piece::Word(w, head) => {
                             h_prev = h_word;
                             h_word = hash_word(w.as_bytes(), head);
+                            (head_prev, head_word) = (head_word, head);
                             lookups.word(table, text, h_word, w, head);
                         }
                         Piece::Pair(left, right) => {
-                            lookups.pair(table, text, pair_hash(h_prev, h_word), left, right);
+                            let h = pair_hash(h_prev, h_word);
+                            lookups.pair(table, text, h, (left, head_prev), (right, head_word));
                         }
                         Piece::Cue(c) => lookups.known(cues[c as usize]),
                     }

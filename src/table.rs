@@ -501,6 +501,27 @@ impl ScoreTable {
         }
     }
 
+    /// The `len` (at most 8) bytes at `at` in the arena as a little-endian
+    /// `u64`, zero-padded: a word's [`crate::tokenize::head8`] where it
+    /// lies in a key.
+    #[inline]
+    fn short_at(&self, at: usize, len: usize) -> u64 {
+        let mask = match len {
+            0 => 0,
+            _ => u64::MAX >> (64 - 8 * len.min(8)),
+        };
+        let bytes = match self.arena.get(at..at + 8) {
+            Some(b) => {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(b);
+                u64::from_le_bytes(w)
+            }
+            // Near the arena's end: fewer than 8 bytes left.
+            None => head8(self.arena.get(at..).unwrap_or_default()),
+        };
+        bytes & mask
+    }
+
     /// The pair `"left right"`, given `h = pair_hash(..)` of its words.
     #[inline]
     pub fn pair(&self, h: u64, left: &str, right: &str) -> Option<Hit> {
@@ -538,33 +559,57 @@ fn prefetch<T>(p: &T) {
 /// Keys waiting in a [`Lookups`] batch before the table is read.
 const BATCH: usize = 128;
 
-/// Where a waiting word's bytes are: in the text being scored, or copied
-/// (a folded word lives in a buffer the tokenizer reuses at once).
+/// The top bit of a long [`Part`]'s `word`: its bytes are in the copies.
+const COPIED: u64 = 1 << 63;
+
+/// A waiting word. One of up to eight bytes (most words) is kept as its
+/// [`crate::tokenize::head8`] and compared as that one integer, its bytes
+/// never read again; a longer one by where its bytes are: in the text being
+/// scored, or copied (a folded word lives in a buffer the tokenizer reuses
+/// at once).
 #[derive(Clone, Copy, Debug)]
-struct Span {
-    start: usize,
+struct Part {
+    /// The head, or the start of the bytes (`| COPIED` when copied).
+    word: u64,
     len: usize,
-    copied: bool,
 }
 
-impl Span {
-    /// The span's bytes, from `text` or from `copies`; none if `text` is
-    /// not the text the span was taken from and is too short for it (see
-    /// [`Lookups::finish`]).
+impl Part {
+    /// The bytes of a long part, from `text` or from `copies`; none if
+    /// `text` is not the text the part was taken from and is too short for
+    /// it (see [`Lookups::finish`]).
     #[inline]
-    fn of<'a>(self, text: &'a str, copies: &'a [u8]) -> &'a [u8] {
-        let from = if self.copied { copies } else { text.as_bytes() };
-        from.get(self.start..self.start + self.len)
+    fn bytes<'a>(self, text: &'a str, copies: &'a [u8]) -> &'a [u8] {
+        let from = if self.word & COPIED != 0 {
+            copies
+        } else {
+            text.as_bytes()
+        };
+        let start = (self.word & !COPIED) as usize;
+        from.get(start..start.saturating_add(self.len))
             .unwrap_or_default()
+    }
+
+    /// Whether the key bytes starting at `at` in `table`'s arena, `self.len`
+    /// of them, are this word.
+    #[inline]
+    fn is_at(self, table: &ScoreTable, at: usize, text: &str, copies: &[u8]) -> bool {
+        if self.len <= 8 {
+            table.short_at(at, self.len) == self.word
+        } else {
+            table
+                .arena
+                .get(at..at + self.len)
+                .is_some_and(|k| k == self.bytes(text, copies))
+        }
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Key {
-    /// A word and its [`crate::tokenize::head8`].
-    Word(Span, u64),
+    Word(Part),
     /// A word pair: its left and right words.
-    Pair(Span, Span),
+    Pair(Part, Part),
 }
 
 /// A key waiting for the table.
@@ -615,25 +660,25 @@ impl Lookups {
         self.answers.len() >= BATCH
     }
 
-    /// Where `s` is: in `text` if it lies there, else copied.
+    /// `s`, whose [`crate::tokenize::head8`] is `head`, as a waiting word:
+    /// if long, where it lies in `text`, or else copied.
     #[inline]
-    fn span(&mut self, text: &str, s: &str) -> Span {
-        let (t, p) = (text.as_ptr() as usize, s.as_ptr() as usize);
-        if p >= t && p + s.len() <= t + text.len() {
-            Span {
-                start: p - t,
+    fn part(&mut self, text: &str, s: &str, head: u64) -> Part {
+        if s.len() <= 8 {
+            return Part {
+                word: head,
                 len: s.len(),
-                copied: false,
-            }
-        } else {
-            let start = self.copies.len();
-            self.copies.extend_from_slice(s.as_bytes());
-            Span {
-                start,
-                len: s.len(),
-                copied: true,
-            }
+            };
         }
+        let (t, p) = (text.as_ptr() as usize, s.as_ptr() as usize);
+        let word = if p >= t && p + s.len() <= t + text.len() {
+            (p - t) as u64
+        } else {
+            let start = self.copies.len() as u64 | COPIED;
+            self.copies.extend_from_slice(s.as_bytes());
+            start
+        };
+        Part { word, len: s.len() }
     }
 
     #[inline]
@@ -650,17 +695,29 @@ impl Lookups {
     }
 
     /// Asks for the word `word` of `text` (or a folded copy of one), as
-    /// [`ScoreTable::word`] does.
+    /// [`ScoreTable::word`] does; `head` must be its
+    /// [`crate::tokenize::head8`].
     #[inline]
     pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
-        let key = Key::Word(self.span(text, word), head);
+        let key = Key::Word(self.part(text, word, head));
         self.push(table, h, key);
     }
 
-    /// Asks for the pair `"left right"`, as [`ScoreTable::pair`] does.
+    /// Asks for the pair `"left right"`, as [`ScoreTable::pair`] does; each
+    /// word comes with its [`crate::tokenize::head8`].
     #[inline]
-    pub fn pair(&mut self, table: &ScoreTable, text: &str, h: u64, left: &str, right: &str) {
-        let key = Key::Pair(self.span(text, left), self.span(text, right));
+    pub fn pair(
+        &mut self,
+        table: &ScoreTable,
+        text: &str,
+        h: u64,
+        (left, left_head): (&str, u64),
+        (right, right_head): (&str, u64),
+    ) {
+        let key = Key::Pair(
+            self.part(text, left, left_head),
+            self.part(text, right, right_head),
+        );
         self.push(table, h, key);
     }
 
@@ -709,18 +766,22 @@ impl Lookups {
             }
         }
         // Their records compared.
+        let copies = &self.copies[..];
         for &i in &self.live {
             let a = self.asks[i as usize];
             let tag = (a.h >> 32) as u32;
             let hit = match a.key {
-                Key::Word(s, head) => {
-                    let word = s.of(text, &self.copies);
-                    table.probe_from(a.slot, tag, |hit| table.is_word(hit, word, head))
-                }
-                Key::Pair(l, r) => {
-                    let (l, r) = (l.of(text, &self.copies), r.of(text, &self.copies));
-                    table.probe_from(a.slot, tag, |hit| table.is_pair(hit, l, r))
-                }
+                Key::Word(w) => table.probe_from(a.slot, tag, |hit| {
+                    table.key_len(hit) == w.len
+                        && w.is_at(table, table.key_start(hit), text, copies)
+                }),
+                Key::Pair(l, r) => table.probe_from(a.slot, tag, |hit| {
+                    let at = table.key_start(hit);
+                    table.key_len(hit) == l.len + 1 + r.len
+                        && table.arena.get(at + l.len) == Some(&b' ')
+                        && l.is_at(table, at, text, copies)
+                        && r.is_at(table, at + l.len + 1, text, copies)
+                }),
             };
             self.answers[a.at] = hit.map_or(EMPTY, |h| h.0);
         }
@@ -829,25 +890,34 @@ mod tests {
 
     #[test]
     fn batched_lookups_answer_in_order_as_one_at_a_time() {
-        let tokens = words_pairs_and(3000, |i| format!("longer-than-eight-{i}"));
+        // Long words, and pairs with a long word on the left or the right.
+        let long = |i: usize| format!("longer-than-eight-{i}");
+        let tokens = words_pairs_and(3000, |i| match i % 12 {
+            5 => format!("{} w{i}", long(i)),
+            11 => format!("w{i} {}", long(i)),
+            _ => long(i),
+        });
         let t = table(&tokens);
-        // Words in the text and folded copies outside it, pairs of both,
-        // known answers, absent keys, and a word asked under another
-        // word's hash (as a collision would put it): over several batches.
-        let text: String = (0..1000).map(|i| format!("w{i} ")).collect();
+        // Words in the text and folded copies outside it, short and long;
+        // pairs of them; known answers, absent keys, and a word asked
+        // under another word's hash (as a collision would put it): over
+        // several batches.
+        let text: String = (0..1000).map(|i| format!("w{i} {} ", long(i))).collect();
         let mut folded = String::new();
         let mut asked = Vec::new();
         let mut want = Vec::new();
         let mut lookups = Lookups::default();
         let mut got: Vec<Hit> = Vec::new();
+        let head = |s: &str| crate::tokenize::head8(s.as_bytes());
+        let h = |s: &str| hash_word(s.as_bytes(), head(s));
         for i in 0..1000usize {
             let w = format!("w{i}");
             let at = text.find(&format!("{w} ")).unwrap();
             let in_text = &text[at..at + w.len()];
+            let long_at = at + w.len() + 1;
+            let long_in_text = &text[long_at..long_at + long(i).len()];
             folded.clear();
-            folded.push_str(&format!("longer-than-eight-{i}"));
-            let head = |s: &str| crate::tokenize::head8(s.as_bytes());
-            let h = |s: &str| hash_word(s.as_bytes(), head(s));
+            folded.push_str(&long(i));
             let prev = format!("w{}", i.saturating_sub(1));
             let mut ask = |lookups: &mut Lookups, what: String, hit: Option<Hit>| {
                 asked.push(what);
@@ -860,9 +930,35 @@ mod tests {
             ask(&mut lookups, w.clone(), t.word(h(&w), &w, head(&w)));
             lookups.word(&t, &text, h(&folded), &folded, head(&folded));
             ask(&mut lookups, folded.clone(), t.get(&folded));
+            let lt = long_in_text;
+            lookups.word(&t, &text, h(lt), lt, head(lt));
+            ask(&mut lookups, format!("{lt} in the text"), t.get(lt));
             let ph = pair_hash(h(&prev), h(in_text));
-            lookups.pair(&t, &text, ph, &prev, in_text);
+            lookups.pair(
+                &t,
+                &text,
+                ph,
+                (&prev, head(&prev)),
+                (in_text, head(in_text)),
+            );
             ask(&mut lookups, format!("{prev} {w}"), t.pair(ph, &prev, &w));
+            // A long left word from the text, a long right one copied.
+            let ph = pair_hash(h(lt), h(in_text));
+            lookups.pair(&t, &text, ph, (lt, head(lt)), (in_text, head(in_text)));
+            ask(&mut lookups, format!("{lt} {w}"), t.pair(ph, lt, &w));
+            let ph = pair_hash(h(in_text), h(&folded));
+            lookups.pair(
+                &t,
+                &text,
+                ph,
+                (in_text, head(in_text)),
+                (&folded, head(&folded)),
+            );
+            ask(
+                &mut lookups,
+                format!("{w} {folded}"),
+                t.pair(ph, &w, &folded),
+            );
             lookups.known(Some(Hit(i as u32)));
             ask(&mut lookups, "known".into(), Some(Hit(i as u32)));
             let other = format!("w{}", (i + 3) % 3000);
@@ -875,9 +971,10 @@ mod tests {
             .zip(&want)
             .filter_map(|(what, hit)| Some((what, (*hit)?)))
             .collect();
-        // Words w0, w3, ..; pairs "w0 w1", "w3 w4", ..; long words 2, 5, ..;
-        // and every known answer.
-        assert_eq!(found.len(), 334 + 333 + 333 + 1000);
+        // Words w0, w3, ..; long words 2, 8, 14, .. twice (copied and in
+        // the text); pairs "w0 w1", "w3 w4", ..; long pairs 5, 17, .. and
+        // 11, 23, ..; and every known answer.
+        assert_eq!(found.len(), 334 + 2 * 167 + 333 + 83 + 83 + 1000);
         assert_eq!(got.len(), found.len());
         for (got, (what, want)) in got.iter().zip(&found) {
             assert_eq!(got, want, "{what}");
