@@ -510,14 +510,11 @@ impl ScoreTable {
             0 => 0,
             _ => u64::MAX >> (64 - 8 * len.min(8)),
         };
-        let bytes = match self.arena.get(at..at + 8) {
-            Some(b) => {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(b);
-                u64::from_le_bytes(w)
-            }
+        let bytes = if at + 8 <= self.arena.len() {
+            self.u64_at(at)
+        } else {
             // Near the arena's end: fewer than 8 bytes left.
-            None => head8(self.arena.get(at..).unwrap_or_default()),
+            head8(self.arena.get(at..).unwrap_or_default())
         };
         bytes & mask
     }
