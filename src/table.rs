@@ -20,7 +20,9 @@
 //! one is always a pair.
 //!
 //! The scorer asks in batches ([`Lookups`]), so that the cache misses of
-//! a batch's slots and records overlap instead of coming one at a time.
+//! a batch's slots and records overlap instead of coming one at a time,
+//! and the answers for its most recent short words are remembered, so
+//! that most words are not looked up at all.
 
 use crate::tokenize::head8;
 
@@ -162,7 +164,7 @@ impl SeenColumns {
 ///
 /// Record layout (8-byte aligned): key length `u32`, column `u32`, `k`
 /// weights `f64`, key bytes, padding to 8.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ScoreTable {
     /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
     /// every stored token: most absent tokens (word pairs, above all) are
@@ -173,6 +175,25 @@ pub struct ScoreTable {
     /// Records; borrowed from the binary for the built-in model.
     arena: Cow<'static, [u8]>,
     k: usize,
+    /// Which table this is, for [`Lookups`]' memo of answers: unique to
+    /// every table built or read in this process (a clone shares it, and
+    /// answers as the original does).
+    id: u64,
+}
+
+/// Tables are equal when they answer alike, whatever their ids.
+impl PartialEq for ScoreTable {
+    fn eq(&self, other: &ScoreTable) -> bool {
+        (&self.filter, &self.slots, &self.arena, self.k)
+            == (&other.filter, &other.slots, &other.arena, other.k)
+    }
+}
+
+/// A new [`ScoreTable::id`]: never 0, which no table has.
+fn next_table_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl ScoreTable {
@@ -201,6 +222,7 @@ impl ScoreTable {
             arena: Cow::Owned(Vec::new()),
             k,
             filter: Vec::new(),
+            id: next_table_id(),
         };
         let mask = size - 1;
         for &col in order {
@@ -309,6 +331,7 @@ impl ScoreTable {
                 }
             },
             k,
+            id: next_table_id(),
         };
         if !t.slots.iter().any(|s| s.record == EMPTY) {
             return Err("scoring table: no empty slot".into());
@@ -620,6 +643,28 @@ struct Ask {
     slot: usize,
 }
 
+/// Words remembered by [`Lookups`]: a power of two.
+const MEMO: usize = 1 << 14;
+
+/// A word of up to eight bytes and its answer, remembered.
+#[derive(Clone, Copy, Debug, Default)]
+struct Remembered {
+    /// Its [`crate::tokenize::head8`].
+    head: u64,
+    /// Its length, 1 to 8 (0: nothing remembered here).
+    len: u32,
+    /// Its record, or [`EMPTY`] if the table does not hold it.
+    answer: u32,
+}
+
+/// Where the word hashed to `h` is remembered: bits that neither the slot
+/// index (the low bits) nor the filter (bits 32 to 51) uses, so that words
+/// crowding one slot or one filter bit do not also crowd one memo entry.
+#[inline(always)]
+fn memo_index(h: u64) -> usize {
+    (h >> 50) as usize & (MEMO - 1)
+}
+
 /// Table lookups in batches, answered in the order they were asked.
 ///
 /// One lookup at a time, the scorer waits on two cache misses a token: the
@@ -639,6 +684,12 @@ struct Ask {
 /// later passes walk only those.
 #[derive(Debug, Default)]
 pub struct Lookups {
+    /// The answers for the last words of up to eight bytes asked, each
+    /// under its hash: `MEMO` of them, or none before the first word.
+    memo: Vec<Remembered>,
+    /// The [`ScoreTable::id`] of the table the memo's answers are from (0:
+    /// none).
+    memo_table: u64,
     asks: Vec<Ask>,
     /// Indices into `asks` of the keys that pass the filter.
     live: Vec<u32>,
@@ -694,10 +745,37 @@ impl Lookups {
     /// Asks for the word `word` of `text` (or a folded copy of one), as
     /// [`ScoreTable::word`] does; `head` must be its
     /// [`crate::tokenize::head8`].
+    ///
+    /// Most words of a text are among a few thousand (`the`, `said`, ..),
+    /// so the answers for words of up to eight bytes, found or not, are
+    /// remembered between batches and texts, one word under each of
+    /// `MEMO` hash values: a remembered word is answered here, without the
+    /// filter, the slots or a comparison with its record. A word is
+    /// remembered by its bytes (head and length), so two words under one
+    /// hash each get their own answer; `h` must be the word's
+    /// [`hash_word`], as for the table. Answers from one table are never
+    /// given for another.
     #[inline]
     pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
+        self.memo_for(table);
+        if let Some(e) = self.memo.get(memo_index(h)) {
+            if e.len as usize == word.len() && e.head == head {
+                self.answers.push(e.answer);
+                return;
+            }
+        }
         let key = Key::Word(self.part(text, word, head));
         self.push(table, h, key);
+    }
+
+    /// Empties the memo if their answers are not `table`'s.
+    #[inline]
+    fn memo_for(&mut self, table: &ScoreTable) {
+        if self.memo_table != table.id {
+            self.memo.clear();
+            self.memo.resize(MEMO, Remembered::default());
+            self.memo_table = table.id;
+        }
     }
 
     /// Asks for the pair `"left right"`, as [`ScoreTable::pair`] does; each
@@ -781,6 +859,21 @@ impl Lookups {
                 }),
             };
             self.answers[a.at] = hit.map_or(EMPTY, |h| h.0);
+        }
+        // The short words' answers remembered, the found and the not
+        // found, if the memo is this table's.
+        if self.memo_table == table.id {
+            for a in &self.asks {
+                if let Key::Word(w) = a.key {
+                    if let (1..=8, Some(e)) = (w.len, self.memo.get_mut(memo_index(a.h))) {
+                        *e = Remembered {
+                            head: w.word,
+                            len: w.len as u32,
+                            answer: self.answers[a.at],
+                        };
+                    }
+                }
+            }
         }
         // The records found, in order.
         self.found.resize(self.answers.len(), Hit(0));
@@ -977,6 +1070,42 @@ mod tests {
             assert_eq!(got, want, "{what}");
         }
         assert!(lookups.finish(&t, &text).is_empty());
+    }
+
+    #[test]
+    fn remembered_words_are_answered_for_their_own_table_only() {
+        // Two tables that disagree: "wow" only in the first, "said" at
+        // different records, "area" in neither.
+        let t1 = table(&["said".into(), "wow".into(), "man".into()]);
+        let t2 = table(&["man".into(), "x".into(), "said".into()]);
+        let text = "said wow area man";
+        let mut lookups = Lookups::default();
+        let mut ask = |t: &ScoreTable, times: usize| {
+            let mut got = Vec::new();
+            for _ in 0..times {
+                for w in text.split(' ') {
+                    let head = crate::tokenize::head8(w.as_bytes());
+                    lookups.word(t, text, hash_word(w.as_bytes(), head), w, head);
+                    if lookups.is_full() {
+                        got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
+                    }
+                }
+            }
+            got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
+            got
+        };
+        let (once1, once2) = ([0, 1, 2], [2, 0]);
+        // Asked again and again (remembered after the first batch), in
+        // turns between the tables, and from a clone: always the asked
+        // table's answers.
+        for t in [&t1, &t2, &t1, &t1.clone(), &t2] {
+            let want: &[u32] = if *t == t1 { &once1 } else { &once2 };
+            let got = ask(t, 100);
+            assert_eq!(got.len(), 100 * want.len());
+            for chunk in got.chunks(want.len()) {
+                assert_eq!(chunk, want);
+            }
+        }
     }
 
     #[test]
