@@ -755,7 +755,7 @@ impl Lookups {
     /// hash each get their own answer; `h` must be the word's
     /// [`hash_word`], as for the table. Answers from one table are never
     /// given for another.
-    #[inline]
+    #[inline(always)]
     pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
         self.memo_for(table);
         if let Some(e) = self.memo.get(memo_index(h)) {
@@ -768,14 +768,21 @@ impl Lookups {
         self.push(table, h, key);
     }
 
-    /// Empties the memo if their answers are not `table`'s.
-    #[inline]
+    /// Empties the memo if its answers are not `table`'s.
+    #[inline(always)]
     fn memo_for(&mut self, table: &ScoreTable) {
         if self.memo_table != table.id {
-            self.memo.clear();
-            self.memo.resize(MEMO, Remembered::default());
-            self.memo_table = table.id;
+            self.forget(table.id);
         }
+    }
+
+    /// Empties the memo, for the table `id`: once per scorer.
+    #[cold]
+    #[inline(never)]
+    fn forget(&mut self, id: u64) {
+        self.memo.clear();
+        self.memo.resize(MEMO, Remembered::default());
+        self.memo_table = id;
     }
 
     /// Asks for the pair `"left right"`, as [`ScoreTable::pair`] does; each
