@@ -657,9 +657,10 @@ struct Remembered {
     answer: u32,
 }
 
-/// Where the word hashed to `h` is remembered: bits that neither the slot
-/// index (the low bits) nor the filter (bits 32 to 51) uses, so that words
-/// crowding one slot or one filter bit do not also crowd one memo entry.
+/// Where the word hashed to `h` is remembered: its top 14 bits (50 to 63),
+/// which the slot index (the low bits) never uses and the filter (bits 32
+/// to 51) shares only two of, so that words crowding one slot or one filter
+/// bit seldom also crowd one memo entry.
 #[inline(always)]
 fn memo_index(h: u64) -> usize {
     (h >> 50) as usize & (MEMO - 1)
