@@ -12,12 +12,16 @@
 //!   so that the tokens most texts use sit together in a few hundred
 //!   kilobytes.
 //!
-//! A hit is confirmed by comparing the token's bytes, so the table never
-//! answers for a token the model does not know. A word pair `"left right"`
-//! is stored under [`pair_hash`] of its two words' hashes: the scorer has
-//! just hashed both words and looks the pair up without building it
-//! ([`ScoreTable::pair`]). Words never contain a space, so a token holding
-//! one is always a pair.
+//! A word is found by its bytes' hash and confirmed by comparing its bytes,
+//! so the table never answers for a token the model does not know. A word
+//! pair `"left right"` is found by its two words' records instead: it is
+//! stored under [`pair_key`] of the slot values of its words, and its record
+//! holds that key, so the scorer, which has just looked both words up,
+//! finds the pair with one integer hash and one integer compare, never
+//! reading the words' bytes again. A word of a pair that is no token of the
+//! model gets a record too, a *shadow* one (no column, no weights, marked in
+//! its slot), which gives the pair its key and is never counted as a token.
+//! Words never contain a space, so a token holding one is always a pair.
 //!
 //! The scorer asks in batches ([`Lookups`]), so that the cache misses of
 //! a batch's slots and records overlap instead of coming one at a time,
@@ -69,23 +73,43 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (r as u64) ^ ((r >> 64) as u64)
 }
 
-/// Hash of the word pair `"left right"` from its words' [`hash_bytes`].
+/// The key of the word pair whose words have the slot values `left` and
+/// `right` (records, shadow ones included): what the pair is stored under
+/// and its record holds.
 #[inline]
-pub fn pair_hash(left: u64, right: u64) -> u64 {
-    fold_mul(left ^ 0x4528_21E6_38D0_1377, right ^ 0xBE54_66CF_34E9_0C6C)
+fn pair_key(left: u32, right: u32) -> u64 {
+    u64::from(left) | (u64::from(right) << 32)
 }
 
-/// The hash a token is stored under: a pair's comes from its two words.
-fn token_hash(token: &str) -> u64 {
-    match token.split_once(' ') {
-        Some((left, right)) => pair_hash(hash_bytes(left.as_bytes()), hash_bytes(right.as_bytes())),
-        None => hash_bytes(token.as_bytes()),
-    }
+/// The hash a pair is stored under, from its [`pair_key`].
+#[inline]
+fn pair_hash(key: u64) -> u64 {
+    fold_mul(key ^ 0x4528_21E6_38D0_1377, 0xBE54_66CF_34E9_0C6C)
+}
+
+/// The two words of a pair token: a token with one space between two
+/// words. Any other token (never one the tokenizer makes, which gives no
+/// empty word and no word with a space) is stored as a word.
+fn as_pair(token: &str) -> Option<(&str, &str)> {
+    let (left, right) = token.split_once(' ')?;
+    (!left.is_empty() && !right.is_empty() && !right.contains(' ')).then_some((left, right))
 }
 
 use std::borrow::Cow;
 
 const EMPTY: u32 = u32::MAX;
+
+/// The top bit of a slot's record: a shadow word's (see the module docs),
+/// which answers for pairs only. `EMPTY` has it too, so `record < SHADOW`
+/// says "a token found".
+const SHADOW: u32 = 1 << 31;
+
+/// The top bit of a record's key length: a pair's record, its
+/// [`pair_key`] stored after its key.
+const PAIR: u32 = 1 << 31;
+
+/// The column of a shadow word's record.
+const NO_COLUMN: u32 = u32::MAX;
 
 /// log2 of the filter's size in bits.
 const FILTER_BITS: u32 = 20;
@@ -162,8 +186,10 @@ impl SeenColumns {
 
 /// Token to weights; see the module docs.
 ///
-/// Record layout (8-byte aligned): key length `u32`, column `u32`, `k`
-/// weights `f64`, key bytes, padding to 8.
+/// Record layout (8-byte aligned): key length `u32` (its top bit, [`PAIR`],
+/// set for a pair), column `u32` ([`NO_COLUMN`] for a shadow word), `k`
+/// weights `f64`, key bytes, padding to 8, and for a pair its
+/// [`pair_key`] (`u64`).
 #[derive(Clone, Debug)]
 pub struct ScoreTable {
     /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
@@ -200,17 +226,37 @@ impl ScoreTable {
     /// A table over `tokens` (column `j` is `tokens[j]`) with `k` weights a
     /// column in `weights` (column-major: `weights[j * k..][..k]`), records
     /// laid out in the order of `order` (every column once, most frequent
-    /// first). A duplicate token keeps its first column.
+    /// first), then the shadow words. A duplicate token keeps its first
+    /// column.
     pub fn new<S: AsRef<str>>(
         tokens: &[S],
         weights: &[f64],
         k: usize,
         order: &[u32],
     ) -> ScoreTable {
+        use std::collections::{HashMap, HashSet};
+        let words: HashSet<&str> = tokens
+            .iter()
+            .map(|t| t.as_ref())
+            .filter(|t| as_pair(t).is_none())
+            .collect();
+        // The pairs' words that are no token: shadow words, in order.
+        let mut shadows = Vec::new();
+        let mut shadowed = HashSet::new();
+        for &col in order {
+            if let Some((l, r)) = as_pair(tokens[col as usize].as_ref()) {
+                for w in [l, r] {
+                    if !words.contains(w) && shadowed.insert(w) {
+                        shadows.push(w);
+                    }
+                }
+            }
+        }
         // At most two thirds full: for the default model's 76,000 tokens the
         // slots take 1 MiB, one core's L2 cache on the machine measured
         // (twice that, half full, timed slower there; see BENCHMARKS.md).
-        let size = (tokens.len() * 3 / 2).next_power_of_two().max(16);
+        let stored = tokens.len() + shadows.len();
+        let size = (stored * 3 / 2).next_power_of_two().max(16);
         let mut t = ScoreTable {
             slots: vec![
                 Slot {
@@ -224,43 +270,109 @@ impl ScoreTable {
             filter: Vec::new(),
             id: next_table_id(),
         };
-        let mask = size - 1;
+        let zeros = vec![0.0; k];
+        // Records in order; the words' slots at once, the pairs' once every
+        // word has its record.
+        let mut pairs: HashMap<&str, u32> = HashMap::new();
+        let mut pair_records = Vec::new();
         for &col in order {
             let token = tokens[col as usize].as_ref();
-            let h = token_hash(token);
-            let mut i = h as usize & mask;
-            loop {
-                let s = t.slots[i];
-                if s.record == EMPTY {
-                    t.slots[i] = Slot {
-                        tag: (h >> 32) as u32,
-                        record: (t.arena.len() / 8) as u32,
-                    };
-                    let arena = t.arena.to_mut();
-                    arena.extend_from_slice(&(token.len() as u32).to_le_bytes());
-                    arena.extend_from_slice(&col.to_le_bytes());
-                    for w in &weights[col as usize * k..][..k] {
-                        arena.extend_from_slice(&w.to_le_bytes());
+            let w = &weights[col as usize * k..][..k];
+            match as_pair(token) {
+                None => t.insert_word(token, col, w, 0),
+                Some((l, r)) => match pairs.get(token) {
+                    Some(&record) => t.keep_first_column(record, col),
+                    None => {
+                        let record = t.push_record(token, col, w, true);
+                        pairs.insert(token, record);
+                        pair_records.push((record, l, r));
                     }
-                    arena.extend_from_slice(token.as_bytes());
-                    arena.resize(arena.len().next_multiple_of(8), 0);
-                    break;
-                }
-                if s.tag == (h >> 32) as u32 && t.key(Hit(s.record)) == token.as_bytes() {
-                    // The same token again: keep the first column, as the
-                    // vocabulary does.
-                    let (first, this) = (t.column(Hit(s.record)), col);
-                    if this < first {
-                        t.arena.to_mut()[s.record as usize * 8 + 4..][..4]
-                            .copy_from_slice(&this.to_le_bytes());
-                    }
-                    break;
-                }
-                i = (i + 1) & mask;
+                },
             }
+        }
+        for w in shadows {
+            t.insert_word(w, NO_COLUMN, &zeros, SHADOW);
+        }
+        // The words' filter, to find them by; then the pairs'.
+        t.filter = filter_of(&t.slots);
+        for (record, l, r) in pair_records {
+            // Both words have records now, as tokens or shadows.
+            let (Some(l), Some(r)) = (t.word_slot(l.as_bytes()), t.word_slot(r.as_bytes())) else {
+                debug_assert!(false, "every word of a pair has a record");
+                continue;
+            };
+            let key = pair_key(l, r);
+            let at = t.pair_key_at(record);
+            t.arena.to_mut()[at..at + 8].copy_from_slice(&key.to_le_bytes());
+            t.insert_slot(pair_hash(key), record);
         }
         t.filter = filter_of(&t.slots);
         t
+    }
+
+    /// Appends a record for `token` (a pair's with room for its key) and
+    /// returns its offset.
+    fn push_record(&mut self, token: &str, col: u32, weights: &[f64], pair: bool) -> u32 {
+        let record = (self.arena.len() / 8) as u32;
+        let arena = self.arena.to_mut();
+        let len = token.len() as u32 | if pair { PAIR } else { 0 };
+        arena.extend_from_slice(&len.to_le_bytes());
+        arena.extend_from_slice(&col.to_le_bytes());
+        for w in weights {
+            arena.extend_from_slice(&w.to_le_bytes());
+        }
+        arena.extend_from_slice(token.as_bytes());
+        arena.resize(arena.len().next_multiple_of(8), 0);
+        if pair {
+            arena.extend_from_slice(&[0; 8]);
+        }
+        record
+    }
+
+    /// Stores the word `token` with its record, unless it is stored
+    /// already; `mark` is [`SHADOW`] for a shadow word, else 0.
+    fn insert_word(&mut self, token: &str, col: u32, weights: &[f64], mark: u32) {
+        let h = hash_bytes(token.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.record == EMPTY {
+                let record = self.push_record(token, col, weights, false);
+                self.slots[i] = Slot {
+                    tag: (h >> 32) as u32,
+                    record: record | mark,
+                };
+                return;
+            }
+            if s.tag == (h >> 32) as u32 && self.key(Hit(s.record & !SHADOW)) == token.as_bytes() {
+                // The same token again: keep the first column, as the
+                // vocabulary does.
+                self.keep_first_column(s.record & !SHADOW, col);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Stores `record` under `h` in the first empty slot from it.
+    fn insert_slot(&mut self, h: u64, record: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        while self.slots[i].record != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Slot {
+            tag: (h >> 32) as u32,
+            record,
+        };
+    }
+
+    /// Gives `record` the column `col` if it comes first.
+    fn keep_first_column(&mut self, record: u32, col: u32) {
+        if col < self.column(Hit(record)) {
+            self.arena.to_mut()[record as usize * 8 + 4..][..4].copy_from_slice(&col.to_le_bytes());
+        }
     }
 
     /// The table as stored in a model file: the slot count (u64), each
@@ -337,29 +449,39 @@ impl ScoreTable {
             return Err("scoring table: no empty slot".into());
         }
         // Walk the records in arena order (a sequential read), marking
-        // where each starts; then every slot must point at a record start.
+        // where each starts, which are pairs' and which shadow words'; then
+        // every slot must point at a record start (a shadow word's if and
+        // only if marked so), and every pair's key at two words. The marks
+        // are bitmaps, a bit per 8 bytes of arena, which stay in cache
+        // where the records would not.
         let units = t.arena.len() / 8;
         let mut starts = vec![0u64; units.div_ceil(64)];
+        let mut pairs = vec![0u64; units.div_ceil(64)];
+        let mut shadows = vec![0u64; units.div_ceil(64)];
+        let mut keys = Vec::new();
         let mut at = 0usize;
         while at < t.arena.len() {
             let head = at + 8 + 8 * k;
             if head > t.arena.len() {
                 return Err("scoring table: a record runs past the arena".into());
             }
-            let len = t.u32_at(at) as usize;
+            let pair = t.u32_at(at) & PAIR != 0;
+            let len = (t.u32_at(at) & !PAIR) as usize;
             if len == 0 {
                 // Every key has a padded first 8 bytes to compare.
                 return Err("scoring table: an empty key".into());
             }
-            let end = (head + len).next_multiple_of(8);
+            let padded = (head + len).next_multiple_of(8);
+            let end = padded + if pair { 8 } else { 0 };
             if end > t.arena.len() {
                 return Err("scoring table: a record runs past the arena".into());
             }
-            if t.arena[head + len..end].iter().any(|&b| b != 0) {
+            if t.arena[head + len..padded].iter().any(|&b| b != 0) {
                 // A short word is compared as its zero-padded 8 bytes.
                 return Err("scoring table: a key's padding is not zero".into());
             }
-            if t.u32_at(at + 4) as usize >= columns {
+            let column = t.u32_at(at + 4);
+            if column as usize >= columns && (column != NO_COLUMN || pair) {
                 return Err("scoring table: a column out of range".into());
             }
             if !t.arena[at + 8..head]
@@ -368,13 +490,33 @@ impl ScoreTable {
             {
                 return Err("scoring table: a weight is not finite".into());
             }
-            starts[at / 8 / 64] |= 1 << (at / 8 % 64);
+            let bit = |v: &mut Vec<u64>| v[at / 8 / 64] |= 1 << (at / 8 % 64);
+            bit(&mut starts);
+            if pair {
+                bit(&mut pairs);
+                keys.push(t.u64_at(padded));
+            } else if column == NO_COLUMN {
+                bit(&mut shadows);
+            }
             at = end;
         }
+        let is = |v: &[u64], r: usize| r < units && v[r / 64] & (1 << (r % 64)) != 0;
         for s in t.slots.iter().filter(|s| s.record != EMPTY) {
-            let r = s.record as usize;
-            if r >= units || starts[r / 64] & (1 << (r % 64)) == 0 {
+            let r = (s.record & !SHADOW) as usize;
+            if !is(&starts, r) {
                 return Err("scoring table: a slot points outside any record".into());
+            }
+            if (s.record & SHADOW != 0) != is(&shadows, r) {
+                return Err("scoring table: a shadow word's slot or record is wrong".into());
+            }
+        }
+        for key in keys {
+            let word = |v: u32| {
+                let r = (v & !SHADOW) as usize;
+                v != EMPTY && is(&starts, r) && !is(&pairs, r)
+            };
+            if !(word(key as u32) && word((key >> 32) as u32)) {
+                return Err("scoring table: a pair's key is not two words".into());
             }
         }
         Ok(t)
@@ -404,7 +546,25 @@ impl ScoreTable {
     /// The length of a record's key.
     #[inline]
     fn key_len(&self, hit: Hit) -> usize {
-        self.u32_at(hit.0 as usize * 8) as usize
+        (self.u32_at(hit.0 as usize * 8) & !PAIR) as usize
+    }
+
+    /// Where a pair record's [`pair_key`] is: after its padded key.
+    #[inline]
+    fn pair_key_at(&self, record: u32) -> usize {
+        self.key_start(Hit(record)) + self.key_len(Hit(record)).next_multiple_of(8)
+    }
+
+    /// The [`pair_key`] of `hit`, if it is a pair's record.
+    #[inline]
+    fn pair_key_of(&self, hit: Hit) -> Option<u64> {
+        if self.u32_at(hit.0 as usize * 8) & PAIR == 0 {
+            return None;
+        }
+        let at = self.pair_key_at(hit.0);
+        self.arena
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
     }
 
     /// Where a record's key starts: after its length, column and weights.
@@ -467,14 +627,10 @@ impl ScoreTable {
         self.filter[b / 64] & (1 << (b % 64)) != 0
     }
 
+    /// The slot value (a record, with [`SHADOW`] for a shadow word's)
+    /// under `h` whose record `is_it`.
     #[inline]
-    fn probe(&self, h: u64, is_key: impl Fn(&[u8]) -> bool) -> Option<Hit> {
-        self.probe_hit(h, |hit| is_key(self.key(hit)))
-    }
-
-    /// The record under `h` that `is_it`.
-    #[inline]
-    fn probe_hit(&self, h: u64, is_it: impl Fn(Hit) -> bool) -> Option<Hit> {
+    fn probe_hit(&self, h: u64, is_it: impl Fn(Hit) -> bool) -> Option<u32> {
         let tag = (h >> 32) as u32;
         if !self.filter_passes(tag) {
             return None;
@@ -482,9 +638,10 @@ impl ScoreTable {
         self.probe_from(h as usize, tag, is_it)
     }
 
-    /// The record with `tag` that `is_it`, probing from slot `i` (masked).
+    /// The slot value with `tag` whose record `is_it`, probing from slot
+    /// `i` (masked).
     #[inline]
-    fn probe_from(&self, i: usize, tag: u32, is_it: impl Fn(Hit) -> bool) -> Option<Hit> {
+    fn probe_from(&self, i: usize, tag: u32, is_it: impl Fn(Hit) -> bool) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = i & mask;
         loop {
@@ -492,23 +649,52 @@ impl ScoreTable {
             if s.record == EMPTY {
                 return None;
             }
-            if s.tag == tag && is_it(Hit(s.record)) {
-                return Some(Hit(s.record));
+            if s.tag == tag && is_it(Hit(s.record & !SHADOW)) {
+                return Some(s.record);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Any token.
+    /// A record's key length as stored: with [`PAIR`] set for a pair, so
+    /// that a word never equals a pair's record by its length.
+    #[inline]
+    fn stored_len(&self, hit: Hit) -> usize {
+        self.u32_at(hit.0 as usize * 8) as usize
+    }
+
+    /// The slot value of the word `w`: a token's, or a shadow word's.
+    fn word_slot(&self, w: &[u8]) -> Option<u32> {
+        self.probe_hit(hash_bytes(w), |hit| {
+            self.stored_len(hit) == w.len() && self.key(hit) == w
+        })
+    }
+
+    /// The slot value of the pair with this [`pair_key`].
+    #[inline]
+    fn pair_slot(&self, key: u64) -> Option<u32> {
+        self.probe_hit(pair_hash(key), |hit| self.pair_key_of(hit) == Some(key))
+    }
+
+    /// Any token (a shadow word is none).
     pub fn get(&self, token: &str) -> Option<Hit> {
-        self.probe(token_hash(token), |k| k == token.as_bytes())
+        let found = match as_pair(token) {
+            Some((l, r)) => self.pair_slot(pair_key(
+                self.word_slot(l.as_bytes())?,
+                self.word_slot(r.as_bytes())?,
+            )),
+            None => self.word_slot(token.as_bytes()),
+        };
+        found.filter(|&v| v & SHADOW == 0).map(Hit)
     }
 
     /// A word (no space) whose [`hash_bytes`] is `h` and
-    /// [`crate::tokenize::head8`] is `head`.
+    /// [`crate::tokenize::head8`] is `head` (a shadow word is none).
     #[inline]
     pub fn word(&self, h: u64, word: &str, head: u64) -> Option<Hit> {
         self.probe_hit(h, |hit| self.is_word(hit, word.as_bytes(), head))
+            .filter(|&v| v & SHADOW == 0)
+            .map(Hit)
     }
 
     /// Whether `hit` is the word `w` with [`crate::tokenize::head8`]
@@ -518,46 +704,10 @@ impl ScoreTable {
     #[inline]
     fn is_word(&self, hit: Hit, w: &[u8], head: u64) -> bool {
         if (1..=8).contains(&w.len()) {
-            (self.key_len(hit) == w.len()) & (self.u64_at(self.key_start(hit)) == head)
+            (self.stored_len(hit) == w.len()) & (self.u64_at(self.key_start(hit)) == head)
         } else {
-            self.key(hit) == w
+            self.stored_len(hit) == w.len() && self.key(hit) == w
         }
-    }
-
-    /// The `len` (at most 8) bytes at `at` in the arena as a little-endian
-    /// `u64`, zero-padded: a word's [`crate::tokenize::head8`] where it
-    /// lies in a key.
-    #[inline]
-    fn short_at(&self, at: usize, len: usize) -> u64 {
-        let mask = match len {
-            0 => 0,
-            _ => u64::MAX >> (64 - 8 * len.min(8)),
-        };
-        let bytes = if at + 8 <= self.arena.len() {
-            self.u64_at(at)
-        } else {
-            // Near the arena's end: fewer than 8 bytes left.
-            head8(self.arena.get(at..).unwrap_or_default())
-        };
-        bytes & mask
-    }
-
-    /// The pair `"left right"`, given `h = pair_hash(..)` of its words.
-    #[inline]
-    pub fn pair(&self, h: u64, left: &str, right: &str) -> Option<Hit> {
-        self.probe_hit(h, |hit| {
-            self.is_pair(hit, left.as_bytes(), right.as_bytes())
-        })
-    }
-
-    /// Whether `hit` is the pair `"l r"`.
-    #[inline]
-    fn is_pair(&self, hit: Hit, l: &[u8], r: &[u8]) -> bool {
-        let k = self.key(hit);
-        k.len() == l.len() + 1 + r.len()
-            && k[l.len()] == b' '
-            && &k[..l.len()] == l
-            && &k[l.len() + 1..] == r
     }
 }
 
@@ -610,12 +760,17 @@ impl Part {
             .unwrap_or_default()
     }
 
-    /// Whether the key bytes starting at `at` in `table`'s arena, `self.len`
-    /// of them, are this word.
+    /// Whether `hit` is this word: its stored length (never a pair's) and
+    /// its key.
     #[inline]
-    fn is_at(self, table: &ScoreTable, at: usize, text: &str, copies: &[u8]) -> bool {
+    fn is(self, table: &ScoreTable, hit: Hit, text: &str, copies: &[u8]) -> bool {
+        if table.stored_len(hit) != self.len {
+            return false;
+        }
+        let at = table.key_start(hit);
         if self.len <= 8 {
-            table.short_at(at, self.len) == self.word
+            // Keys are zero-padded to eight bytes, as heads are.
+            table.u64_at(at) == self.word
         } else {
             table
                 .arena
@@ -625,21 +780,46 @@ impl Part {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Key {
-    Word(Part),
-    /// A word pair: its left and right words.
-    Pair(Part, Part),
-}
-
-/// A key waiting for the table.
+/// A word waiting for the table.
 #[derive(Clone, Copy, Debug)]
 struct Ask {
     h: u64,
-    key: Key,
+    word: Part,
     /// Its place among the answers.
     at: usize,
     /// The first slot from `h` holding the key's tag, once probed.
+    slot: usize,
+}
+
+/// A word's answer as a pair sees it: its slot value, or its place among
+/// the answers while the batch waits.
+#[derive(Clone, Copy, Debug)]
+enum Said {
+    Known(u32),
+    At(u32),
+}
+
+impl Default for Said {
+    fn default() -> Self {
+        Said::Known(EMPTY)
+    }
+}
+
+/// A pair waiting for its words' answers, then for the table.
+#[derive(Clone, Copy, Debug)]
+struct PairAsk {
+    left: Said,
+    right: Said,
+    /// Its place among the answers.
+    at: usize,
+}
+
+/// A pair whose words are both known, on its way through the table.
+#[derive(Clone, Copy, Debug, Default)]
+struct PairProbe {
+    key: u64,
+    h: u64,
+    at: usize,
     slot: usize,
 }
 
@@ -653,7 +833,8 @@ struct Remembered {
     head: u64,
     /// Its length, 1 to 8 (0: nothing remembered here).
     len: u32,
-    /// Its record, or [`EMPTY`] if the table does not hold it.
+    /// Its slot value: a record ([`SHADOW`] marked for a shadow word), or
+    /// [`EMPTY`] if the table does not hold it.
     answer: u32,
 }
 
@@ -675,9 +856,12 @@ fn memo_index(h: u64) -> usize {
 /// hashed, so a batch is read in passes instead: hashes in (the filter
 /// word prefetched), then the filter checked and the slots prefetched,
 /// then the slots probed and the records prefetched, then the records
-/// compared. The misses of a whole batch overlap. The answers come out in
-/// the order the keys went in, so sums over them add in the same order as
-/// one lookup at a time would, to the bit.
+/// compared. The misses of a whole batch overlap. A pair is asked as "the
+/// last two words asked": once its words' answers are in, its
+/// [`pair_key`] goes through the same passes (a pair with a word the table
+/// lacks is none, at once). The answers come out in the order the keys
+/// went in, so sums over them add in the same order as one lookup at a
+/// time would, to the bit.
 ///
 /// Whether a key passes the filter, or is found, is as likely as not, so
 /// the passes keep those answers out of branches: the keys that pass and
@@ -692,9 +876,14 @@ pub struct Lookups {
     /// none).
     memo_table: u64,
     asks: Vec<Ask>,
-    /// Indices into `asks` of the keys that pass the filter.
+    /// Indices into `asks` of the words that pass the filter.
     live: Vec<u32>,
-    /// Every answer in order: a record, or [`EMPTY`] for none.
+    pairs: Vec<PairAsk>,
+    /// The pairs with both words known that pass the filter.
+    probes: Vec<PairProbe>,
+    /// The words asked last and before: a pair's right and left.
+    words: [Said; 2],
+    /// Every answer in order: a slot value, or [`EMPTY`] for none.
     answers: Vec<u32>,
     /// The records found, in order.
     found: Vec<Hit>,
@@ -730,19 +919,6 @@ impl Lookups {
         Part { word, len: s.len() }
     }
 
-    #[inline]
-    fn push(&mut self, table: &ScoreTable, h: u64, key: Key) {
-        let b = ((h >> 32) as u32 & ((1 << FILTER_BITS) - 1)) as usize;
-        prefetch(&table.filter[b / 64]);
-        self.asks.push(Ask {
-            h,
-            key,
-            at: self.answers.len(),
-            slot: 0,
-        });
-        self.answers.push(EMPTY);
-    }
-
     /// Asks for the word `word` of `text` (or a folded copy of one), as
     /// [`ScoreTable::word`] does; `head` must be its
     /// [`crate::tokenize::head8`].
@@ -759,14 +935,26 @@ impl Lookups {
     #[inline(always)]
     pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
         self.memo_for(table);
+        let at = self.answers.len();
+        self.words[0] = self.words[1];
         if let Some(e) = self.memo.get(memo_index(h)) {
             if e.len as usize == word.len() && e.head == head {
                 self.answers.push(e.answer);
+                self.words[1] = Said::Known(e.answer);
                 return;
             }
         }
-        let key = Key::Word(self.part(text, word, head));
-        self.push(table, h, key);
+        let word = self.part(text, word, head);
+        let b = ((h >> 32) as u32 & ((1 << FILTER_BITS) - 1)) as usize;
+        prefetch(&table.filter[b / 64]);
+        self.asks.push(Ask {
+            h,
+            word,
+            at,
+            slot: 0,
+        });
+        self.answers.push(EMPTY);
+        self.words[1] = Said::At(at as u32);
     }
 
     /// Empties the memo if its answers are not `table`'s.
@@ -786,22 +974,18 @@ impl Lookups {
         self.memo_table = id;
     }
 
-    /// Asks for the pair `"left right"`, as [`ScoreTable::pair`] does; each
-    /// word comes with its [`crate::tokenize::head8`].
+    /// Asks for the pair of the last two words asked with
+    /// [`Lookups::word`] (of the same table), the earlier one on the left,
+    /// as [`ScoreTable::get`] of `"left right"` would find it. With fewer
+    /// than two words asked, it is none.
     #[inline]
-    pub fn pair(
-        &mut self,
-        table: &ScoreTable,
-        text: &str,
-        h: u64,
-        (left, left_head): (&str, u64),
-        (right, right_head): (&str, u64),
-    ) {
-        let key = Key::Pair(
-            self.part(text, left, left_head),
-            self.part(text, right, right_head),
-        );
-        self.push(table, h, key);
+    pub fn pair(&mut self) {
+        self.pairs.push(PairAsk {
+            left: self.words[0],
+            right: self.words[1],
+            at: self.answers.len(),
+        });
+        self.answers.push(EMPTY);
     }
 
     /// Queues an answer known already, to come out in its turn.
@@ -816,7 +1000,7 @@ impl Lookups {
     /// are compared with whatever bytes lie at their places, if any.
     pub fn finish(&mut self, table: &ScoreTable, text: &str) -> &[Hit] {
         let mask = table.slots.len() - 1;
-        // The keys that pass the filter, and their first slots prefetched
+        // The words that pass the filter, and their first slots prefetched
         // (slot 0, always cached, for the rest).
         self.live.resize(self.asks.len(), 0);
         let mut n = 0;
@@ -831,70 +1015,109 @@ impl Lookups {
         // Their slots probed up to the tag, and those records prefetched.
         for &i in &self.live {
             let a = &mut self.asks[i as usize];
-            let tag = (a.h >> 32) as u32;
-            loop {
-                let s = table.slots[a.slot];
-                if s.record == EMPTY || s.tag == tag {
-                    // The record's head and, for a record that crosses
-                    // into the next line, the rest of its first 64 bytes.
-                    let at = s.record as usize * 8;
-                    for b in [at, at + 63] {
-                        if let Some(b) = table.arena.get(b) {
-                            prefetch(b);
-                        }
-                    }
-                    break;
-                }
-                a.slot = (a.slot + 1) & mask;
-            }
+            a.slot = table.probe_to_tag(a.slot, (a.h >> 32) as u32);
         }
         // Their records compared.
         let copies = &self.copies[..];
         for &i in &self.live {
             let a = self.asks[i as usize];
-            let tag = (a.h >> 32) as u32;
-            let hit = match a.key {
-                Key::Word(w) => table.probe_from(a.slot, tag, |hit| {
-                    table.key_len(hit) == w.len
-                        && w.is_at(table, table.key_start(hit), text, copies)
-                }),
-                Key::Pair(l, r) => table.probe_from(a.slot, tag, |hit| {
-                    let at = table.key_start(hit);
-                    table.key_len(hit) == l.len + 1 + r.len
-                        && table.arena.get(at + l.len) == Some(&b' ')
-                        && l.is_at(table, at, text, copies)
-                        && r.is_at(table, at + l.len + 1, text, copies)
-                }),
-            };
-            self.answers[a.at] = hit.map_or(EMPTY, |h| h.0);
+            let found = table.probe_from(a.slot, (a.h >> 32) as u32, |hit| {
+                a.word.is(table, hit, text, copies)
+            });
+            self.answers[a.at] = found.unwrap_or(EMPTY);
         }
         // The short words' answers remembered, the found and the not
         // found, if the memo is this table's.
         if self.memo_table == table.id {
             for a in &self.asks {
-                if let Key::Word(w) = a.key {
-                    if let (1..=8, Some(e)) = (w.len, self.memo.get_mut(memo_index(a.h))) {
-                        *e = Remembered {
-                            head: w.word,
-                            len: w.len as u32,
-                            answer: self.answers[a.at],
-                        };
-                    }
+                if let (1..=8, Some(e)) = (a.word.len, self.memo.get_mut(memo_index(a.h))) {
+                    *e = Remembered {
+                        head: a.word.word,
+                        len: a.word.len as u32,
+                        answer: self.answers[a.at],
+                    };
                 }
             }
         }
-        // The records found, in order.
+        // The pairs with both words found (tokens or shadows) whose key
+        // passes the filter, their first slots prefetched.
+        let answers = &self.answers;
+        let said = |s: Said| match s {
+            Said::Known(v) => v,
+            Said::At(i) => answers.get(i as usize).copied().unwrap_or(EMPTY),
+        };
+        self.probes.resize(self.pairs.len(), PairProbe::default());
+        let mut n = 0;
+        for p in &self.pairs {
+            let (l, r) = (said(p.left), said(p.right));
+            let key = pair_key(l, r);
+            let h = pair_hash(key);
+            let both = (l != EMPTY) & (r != EMPTY);
+            let pass = usize::from(both & table.filter_passes((h >> 32) as u32));
+            let slot = h as usize & mask & pass.wrapping_neg();
+            prefetch(&table.slots[slot]);
+            self.probes[n] = PairProbe {
+                key,
+                h,
+                at: p.at,
+                slot,
+            };
+            n += pass;
+        }
+        self.probes.truncate(n);
+        for p in &mut self.probes {
+            p.slot = table.probe_to_tag(p.slot, (p.h >> 32) as u32);
+        }
+        for p in &self.probes {
+            let found = table.probe_from(p.slot, (p.h >> 32) as u32, |hit| {
+                table.pair_key_of(hit) == Some(p.key)
+            });
+            self.answers[p.at] = found.unwrap_or(EMPTY);
+        }
+        // The last two words' answers kept for the next batch's first
+        // pair.
+        let answers = &self.answers;
+        for w in &mut self.words {
+            if let Said::At(i) = *w {
+                *w = Said::Known(answers.get(i as usize).copied().unwrap_or(EMPTY));
+            }
+        }
+        // The records found, in order: shadow words and `EMPTY` are none.
         self.found.resize(self.answers.len(), Hit(0));
         let mut n = 0;
         for &r in &self.answers {
             self.found[n] = Hit(r);
-            n += usize::from(r != EMPTY);
+            n += usize::from(r < SHADOW);
         }
         self.found.truncate(n);
         self.asks.clear();
+        self.pairs.clear();
         self.answers.clear();
         self.copies.clear();
         &self.found
+    }
+}
+
+impl ScoreTable {
+    /// The first slot from `i` that is empty or holds `tag`, with the
+    /// record it points at prefetched: its head and, for a record that
+    /// crosses into the next line, the rest of its first 64 bytes.
+    #[inline]
+    fn probe_to_tag(&self, mut i: usize, tag: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        loop {
+            let s = self.slots[i];
+            if s.record == EMPTY || s.tag == tag {
+                let at = (s.record & !SHADOW) as usize * 8;
+                for b in [at, at + 63] {
+                    if let Some(b) = self.arena.get(b) {
+                        prefetch(b);
+                    }
+                }
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -951,13 +1174,12 @@ mod tests {
             t.add_weights(hit, &mut sums, 1.0);
             assert_eq!(sums, [1.0 + j as f64, 1.5 + j as f64]);
         }
-        for tok in ["", "w", "w1 ", " w1", "w0 w1 w2", "w5001", "w0  w1"] {
+        // "w1" is a shadow word (a word of the pair "w0 w1", no token).
+        for tok in [
+            "", "w", "w1", "w1 ", " w1", "w0 w1 w2", "w5001", "w0  w1", "w1 w0",
+        ] {
             assert_eq!(t.get(tok), None, "{tok:?}");
         }
-        // Pairs from their words' hashes, as the scorer looks them up.
-        let h = pair_hash(hash_bytes(b"w0"), hash_bytes(b"w1"));
-        assert_eq!(t.pair(h, "w0", "w1").map(|x| t.column(x)), Some(1));
-        assert_eq!(t.pair(h, "w0", "w2"), None);
         // Words from their hash and head8, as the scorer looks them up:
         // short words are compared as one integer, longer ones byte by byte.
         let word = |w: &str, as_if: &str| {
@@ -970,6 +1192,7 @@ mod tests {
         }
         for w in [
             "w",
+            "w1",
             "w5001",
             "w30000",
             "w3000000",
@@ -988,7 +1211,9 @@ mod tests {
 
     #[test]
     fn batched_lookups_answer_in_order_as_one_at_a_time() {
-        // Long words, and pairs with a long word on the left or the right.
+        // Long words, and pairs with a long word on the left or the right;
+        // the right words of "w0 w1", "w3 w4", .. and both words of
+        // "longer-than-eight-5 w5", .. are shadow words.
         let long = |i: usize| format!("longer-than-eight-{i}");
         let tokens = words_pairs_and(3000, |i| match i % 12 {
             5 => format!("{} w{i}", long(i)),
@@ -999,7 +1224,7 @@ mod tests {
         // Words in the text and folded copies outside it, short and long;
         // pairs of them; known answers, absent keys, and a word asked
         // under another word's hash (as a collision would put it): over
-        // several batches.
+        // several batches, which end anywhere, between a pair's words too.
         let text: String = (0..1000).map(|i| format!("w{i} {} ", long(i))).collect();
         let mut folded = String::new();
         let mut asked = Vec::new();
@@ -1008,12 +1233,16 @@ mod tests {
         let mut got: Vec<Hit> = Vec::new();
         let head = |s: &str| crate::tokenize::head8(s.as_bytes());
         let h = |s: &str| hash_word(s.as_bytes(), head(s));
+        // Before any word, a pair is none.
+        lookups.pair();
+        asked.push("a pair before any word".to_string());
+        want.push(None);
         for i in 0..1000usize {
             let w = format!("w{i}");
             let at = text.find(&format!("{w} ")).unwrap();
             let in_text = &text[at..at + w.len()];
             let long_at = at + w.len() + 1;
-            let long_in_text = &text[long_at..long_at + long(i).len()];
+            let lt = &text[long_at..long_at + long(i).len()];
             folded.clear();
             folded.push_str(&long(i));
             let prev = format!("w{}", i.saturating_sub(1));
@@ -1024,39 +1253,41 @@ mod tests {
                     got.extend_from_slice(lookups.finish(&t, &text));
                 }
             };
-            lookups.word(&t, &text, h(in_text), in_text, head(in_text));
-            ask(&mut lookups, w.clone(), t.word(h(&w), &w, head(&w)));
-            lookups.word(&t, &text, h(&folded), &folded, head(&folded));
-            ask(&mut lookups, folded.clone(), t.get(&folded));
-            let lt = long_in_text;
-            lookups.word(&t, &text, h(lt), lt, head(lt));
-            ask(&mut lookups, format!("{lt} in the text"), t.get(lt));
-            let ph = pair_hash(h(&prev), h(in_text));
-            lookups.pair(
-                &t,
-                &text,
-                ph,
-                (&prev, head(&prev)),
-                (in_text, head(in_text)),
-            );
-            ask(&mut lookups, format!("{prev} {w}"), t.pair(ph, &prev, &w));
-            // A long left word from the text, a long right one copied.
-            let ph = pair_hash(h(lt), h(in_text));
-            lookups.pair(&t, &text, ph, (lt, head(lt)), (in_text, head(in_text)));
-            ask(&mut lookups, format!("{lt} {w}"), t.pair(ph, lt, &w));
-            let ph = pair_hash(h(in_text), h(&folded));
-            lookups.pair(
-                &t,
-                &text,
-                ph,
-                (in_text, head(in_text)),
-                (&folded, head(&folded)),
-            );
+            let word = |lookups: &mut Lookups, s: &str| {
+                lookups.word(&t, &text, h(s), s, head(s));
+                t.get(s)
+            };
+            let hit = word(&mut lookups, in_text);
+            ask(&mut lookups, "w in the text".into(), hit);
+            let hit = word(&mut lookups, &folded);
+            ask(&mut lookups, "long folded".into(), hit);
+            let hit = word(&mut lookups, lt);
+            ask(&mut lookups, "long in the text".into(), hit);
+            // A long left word from the text.
+            let hit = word(&mut lookups, in_text);
+            ask(&mut lookups, "w in the text".into(), hit);
+            lookups.pair();
             ask(
                 &mut lookups,
-                format!("{w} {folded}"),
-                t.pair(ph, &w, &folded),
+                format!("pair {lt} {w}"),
+                t.get(&format!("{lt} {w}")),
             );
+            let hit = word(&mut lookups, &prev);
+            ask(&mut lookups, "the w before".into(), hit);
+            let hit = word(&mut lookups, in_text);
+            ask(&mut lookups, "w in the text".into(), hit);
+            lookups.pair();
+            ask(
+                &mut lookups,
+                format!("pair {prev} {w}"),
+                t.get(&format!("{prev} {w}")),
+            );
+            // A long right word, copied.
+            let hit = word(&mut lookups, &folded);
+            ask(&mut lookups, "long folded".into(), hit);
+            lookups.pair();
+            let pair = format!("{w} {folded}");
+            ask(&mut lookups, format!("pair {pair}"), t.get(&pair));
             lookups.known(Some(Hit(i as u32)));
             ask(&mut lookups, "known".into(), Some(Hit(i as u32)));
             let other = format!("w{}", (i + 3) % 3000);
@@ -1069,10 +1300,17 @@ mod tests {
             .zip(&want)
             .filter_map(|(what, hit)| Some((what, (*hit)?)))
             .collect();
-        // Words w0, w3, ..; long words 2, 8, 14, .. twice (copied and in
-        // the text); pairs "w0 w1", "w3 w4", ..; long pairs 5, 17, .. and
-        // 11, 23, ..; and every known answer.
-        assert_eq!(found.len(), 334 + 2 * 167 + 333 + 83 + 83 + 1000);
+        // Pairs "w0 w1", "w3 w4", ..; long pairs 5, 17, .. and 11, 23, ..
+        let pairs = found
+            .iter()
+            .filter(|(what, _)| what.starts_with("pair "))
+            .count();
+        assert_eq!(pairs, 333 + 83 + 83);
+        // Words w0, w3, .. three times in their round and once as the word
+        // before in the next (w0 in rounds 0 and 1), long words 2, 8, 14,
+        // .. three times (copied twice, in the text once), and every known
+        // answer.
+        assert_eq!(found.len(), 4 * 334 + 3 * 167 + pairs + 1000);
         assert_eq!(got.len(), found.len());
         for (got, (what, want)) in got.iter().zip(&found) {
             assert_eq!(got, want, "{what}");
@@ -1166,21 +1404,23 @@ mod tests {
         );
     }
 
-    /// Slots probed to find `token`, or to learn that it is absent.
+    /// Slots probed to find `token`.
     fn probes(t: &ScoreTable, token: &str) -> usize {
-        let h = token_hash(token);
+        let want = t.get(token).unwrap().0;
+        let h = match as_pair(token) {
+            Some((l, r)) => pair_hash(pair_key(
+                t.word_slot(l.as_bytes()).unwrap(),
+                t.word_slot(r.as_bytes()).unwrap(),
+            )),
+            None => hash_bytes(token.as_bytes()),
+        };
         let mask = t.slots.len() - 1;
         let (mut i, mut n) = (h as usize & mask, 1);
-        loop {
-            let s = t.slots[i];
-            if s.record == EMPTY
-                || (s.tag == (h >> 32) as u32 && t.key(Hit(s.record)) == token.as_bytes())
-            {
-                return n;
-            }
+        while t.slots[i].record != want {
             i = (i + 1) & mask;
             n += 1;
         }
+        n
     }
 
     #[test]
@@ -1188,21 +1428,29 @@ mod tests {
         // With a hash that behaves randomly, linear probing at load a
         // averages (1 + 1 / (1 - a)) / 2 probes a hit: 2 at the two thirds
         // the table allows, 1.7 at the default model's 58%. Clusters would
-        // show here.
+        // show here, for words (by their bytes) and pairs (by their words'
+        // records) alike.
         let model = crate::model::Model::embedded().unwrap();
         let t = model.scoring_table();
         let tokens: Vec<&str> = model.vocab().tokens().collect();
-        let mean =
-            tokens.iter().map(|tok| probes(t, tok)).sum::<usize>() as f64 / tokens.len() as f64;
-        assert!(mean < 2.2, "{mean:.2} probes a hit");
-        // Absent tokens (the same tokens, one byte appended) pass the tag
-        // filter about as often as its share of set bits predicts.
+        for pairs in [false, true] {
+            let some: Vec<&str> = tokens
+                .iter()
+                .copied()
+                .filter(|tok| as_pair(tok).is_some() == pairs)
+                .collect();
+            let mean =
+                some.iter().map(|tok| probes(t, tok)).sum::<usize>() as f64 / some.len() as f64;
+            assert!(mean < 2.2, "pairs {pairs}: {mean:.2} probes a hit");
+        }
+        // Absent words (the tokens, one byte appended) pass the tag filter
+        // about as often as its share of set bits predicts.
         let set = t.filter.iter().map(|w| w.count_ones()).sum::<u32>() as f64
             / (1u64 << FILTER_BITS) as f64;
         let absent: Vec<String> = tokens.iter().map(|tok| format!("{tok}\u{1}")).collect();
         let passed = absent
             .iter()
-            .filter(|tok| t.filter_passes((token_hash(tok) >> 32) as u32))
+            .filter(|tok| t.filter_passes((hash_bytes(tok.as_bytes()) >> 32) as u32))
             .count() as f64
             / absent.len() as f64;
         assert!(
@@ -1210,6 +1458,54 @@ mod tests {
             "filter passes {passed:.3} of absent tokens, {set:.3} of bits set"
         );
         assert!(absent.iter().all(|tok| t.get(tok).is_none()));
+    }
+
+    #[test]
+    fn pair_tables_round_trip_and_bad_pair_records_are_refused() {
+        // "b" and "d" are shadow words.
+        let tokens: Vec<String> = ["a", "a b", "c", "d c", "b a"].map(String::from).into();
+        let t = table(&tokens);
+        let bytes = t.to_bytes();
+        let back = ScoreTable::from_bytes(&bytes, 2, 5).unwrap();
+        assert_eq!(back, t);
+        for (j, tok) in tokens.iter().enumerate() {
+            assert_eq!(
+                back.get(tok).map(|h| back.column(h)),
+                Some(j as u32),
+                "{tok}"
+            );
+        }
+        for tok in ["b", "d", "b d", "a a", "c d"] {
+            assert_eq!(back.get(tok), None, "{tok}");
+        }
+        let arena = 8 + 8 * t.slots.len();
+        // The first record, "a b" (order is reversed: "b a" first), a
+        // pair: its key after its weights and padded key.
+        let first = &bytes[arena..];
+        assert_eq!(u32::from_le_bytes(first[..4].try_into().unwrap()), 3 | PAIR);
+        let key_at = arena + 8 + 16 + 8;
+        // A pair's key that is no two words is refused.
+        let mut bad = bytes.clone();
+        bad[key_at..key_at + 4].copy_from_slice(&EMPTY.to_le_bytes());
+        assert_eq!(
+            ScoreTable::from_bytes(&bad, 2, 5),
+            Err("scoring table: a pair's key is not two words".into())
+        );
+        // A slot marked shadow that points at a token's record, and a
+        // shadow word's slot unmarked.
+        for flip in [false, true] {
+            let mut bad = bytes.clone();
+            let slot = t
+                .slots
+                .iter()
+                .position(|s| s.record != EMPTY && (s.record & SHADOW != 0) == flip)
+                .unwrap();
+            bad[8 + 8 * slot + 7] ^= 0x80;
+            assert_eq!(
+                ScoreTable::from_bytes(&bad, 2, 5),
+                Err("scoring table: a shadow word's slot or record is wrong".into())
+            );
+        }
     }
 
     #[test]

@@ -142,7 +142,10 @@ pub enum Piece<'a> {
     /// word of up to eight bytes (most words) as that one integer.
     Word(&'a str, u64),
     /// A word pair: the previous folded word and this one. As a token it
-    /// is `"left right"`.
+    /// is `"left right"`. It comes right after the [`Piece::Word`] of its
+    /// right word, and its left word is the `Word` before that one: a
+    /// scorer may look it up as "the last two words" (see
+    /// [`crate::table::Lookups::pair`]).
     Pair(&'a str, &'a str),
 }
 
