@@ -1479,8 +1479,8 @@ mod tests {
             assert_eq!(back.get(tok), None, "{tok}");
         }
         let arena = 8 + 8 * t.slots.len();
-        // The first record, "a b" (order is reversed: "b a" first), a
-        // pair: its key after its weights and padded key.
+        // The first record is the pair "b a" (the order is reversed): its
+        // key after its weights and its padded bytes.
         let first = &bytes[arena..];
         assert_eq!(u32::from_le_bytes(first[..4].try_into().unwrap()), 3 | PAIR);
         let key_at = arena + 8 + 16 + 8;
