@@ -665,9 +665,7 @@ impl ScoreTable {
 
     /// The slot value of the word `w`: a token's, or a shadow word's.
     fn word_slot(&self, w: &[u8]) -> Option<u32> {
-        self.probe_hit(hash_bytes(w), |hit| {
-            self.stored_len(hit) == w.len() && self.key(hit) == w
-        })
+        self.probe_hit(hash_bytes(w), |hit| self.is_word(hit, w, head8(w)))
     }
 
     /// The slot value of the pair with this [`pair_key`].
@@ -797,6 +795,17 @@ struct Ask {
 enum Said {
     Known(u32),
     At(u32),
+}
+
+impl Said {
+    /// The slot value, given the batch's answers so far.
+    #[inline]
+    fn value(self, answers: &[u32]) -> u32 {
+        match self {
+            Said::Known(v) => v,
+            Said::At(i) => answers.get(i as usize).copied().unwrap_or(EMPTY),
+        }
+    }
 }
 
 impl Default for Said {
@@ -1041,15 +1050,10 @@ impl Lookups {
         }
         // The pairs with both words found (tokens or shadows) whose key
         // passes the filter, their first slots prefetched.
-        let answers = &self.answers;
-        let said = |s: Said| match s {
-            Said::Known(v) => v,
-            Said::At(i) => answers.get(i as usize).copied().unwrap_or(EMPTY),
-        };
         self.probes.resize(self.pairs.len(), PairProbe::default());
         let mut n = 0;
         for p in &self.pairs {
-            let (l, r) = (said(p.left), said(p.right));
+            let (l, r) = (p.left.value(&self.answers), p.right.value(&self.answers));
             let key = pair_key(l, r);
             let h = pair_hash(key);
             let both = (l != EMPTY) & (r != EMPTY);
@@ -1076,11 +1080,8 @@ impl Lookups {
         }
         // The last two words' answers kept for the next batch's first
         // pair.
-        let answers = &self.answers;
         for w in &mut self.words {
-            if let Said::At(i) = *w {
-                *w = Said::Known(answers.get(i as usize).copied().unwrap_or(EMPTY));
-            }
+            *w = Said::Known(w.value(&self.answers));
         }
         // The records found, in order: shadow words and `EMPTY` are none.
         self.found.resize(self.answers.len(), Hit(0));
