@@ -208,16 +208,33 @@ impl Tokenizer {
     fn pieces<F: FnMut(usize, Piece<'_>)>(&self, text: &str, bufs: &mut WordBuffers, mut f: F) {
         let bytes = text.as_bytes();
         let n = bytes.len();
+        let cues = self.config.cues;
         let mut prev = Prev::None;
         let mut pos = 0;
+        let mut block = Block::at(bytes, 0, cues);
         while pos < n {
+            // On to the next byte the scan must look at; the bytes skipped
+            // give no token (see `Block::stops`). A position outside the
+            // block (past it, or before it, which no step gives) reads the
+            // block from there.
+            let rel = pos.wrapping_sub(block.base);
+            if rel >= 64 {
+                block = Block::at(bytes, pos, cues);
+                continue;
+            }
+            let stops = block.stops >> rel;
+            if stops == 0 {
+                pos = block.base + 64;
+                continue;
+            }
+            pos += stops.trailing_zeros() as usize;
             let b = bytes[pos];
             if b >= 0x80 {
                 match common_punctuation(bytes, pos) {
                     Some(p) => {
                         // A segment of its own: a quote mark is a cue, the
                         // rest give nothing.
-                        if self.config.cues && p == Common::Quote {
+                        if cues && p == Common::Quote {
                             f(pos, Piece::Cue(Cue::Quote));
                         }
                         pos += 3;
@@ -225,10 +242,10 @@ impl Tokenizer {
                     None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
                 }
             } else if is_word_byte(b) {
-                match ascii_word_end(bytes, pos) {
+                match ascii_word_end(bytes, pos, &mut block, cues) {
                     Some(w) => {
                         // A run of `_` alone is no word.
-                        if w.upper + w.lower > 0 || w.digits {
+                        if w.upper | w.lower | w.digits {
                             let cue = if self.config.case_cues {
                                 w.case_cue()
                             } else {
@@ -252,7 +269,7 @@ impl Tokenizer {
                 // A combining mark after it would join it: let UAX #29 decide.
                 pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
             } else {
-                if self.config.cues {
+                if cues {
                     if let Some(cue) = ascii_punctuation_cue(b) {
                         f(pos, Piece::Cue(cue));
                     }
@@ -465,41 +482,6 @@ pub fn head8(word: &[u8]) -> u64 {
     load8(word, 0)
 }
 
-/// Each byte's lane of a `u64` holds `0x80` in a [`classes`] mask where the
-/// byte is in the class.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The classes of eight bytes at once (SWAR): every lane's high bit says
-/// whether that byte is an ASCII capital, small letter, digit or `_`.
-#[derive(Clone, Copy)]
-struct Classes {
-    upper: u64,
-    lower: u64,
-    digit: u64,
-    word: u64,
-}
-
-#[inline(always)]
-fn classes(x: u64) -> Classes {
-    // Lanes of `y` are below 0x80, so `(y | HIGH) - c` never borrows across
-    // lanes and leaves the high bit set exactly where the byte is >= c.
-    let y = x & !HIGH;
-    let ge = |c: u8| ((y | HIGH) - ONES * u64::from(c)) & HIGH;
-    let ascii = !x & HIGH;
-    let upper = ge(b'A') & !ge(b'Z' + 1) & ascii;
-    let lower = ge(b'a') & !ge(b'z' + 1) & ascii;
-    let digit = ge(b'0') & !ge(b'9' + 1) & ascii;
-    let z = y ^ (ONES * u64::from(b'_'));
-    let under = !((z | HIGH) - ONES) & HIGH & ascii;
-    Classes {
-        upper,
-        lower,
-        digit,
-        word: upper | lower | digit | under,
-    }
-}
-
 /// Eight bytes from `bytes[i..]` as a little-endian word, zero-padded past
 /// the end (a zero byte is no word byte).
 #[inline(always)]
@@ -515,20 +497,158 @@ fn load8(bytes: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// How many lanes of a [`classes`] mask are set.
+/// The classes of 64 bytes, one bit per byte (bit `i` for byte `i`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Masks {
+    upper: u64,
+    lower: u64,
+    digit: u64,
+    /// ASCII letters, digits and `_` ([`is_word_byte`]).
+    word: u64,
+    /// Bytes at or above `0x80`.
+    high: u64,
+    /// `"`, `!` and `?` ([`ascii_punctuation_cue`]).
+    cue: u64,
+    /// `.` `'` `:` `,` `;`: what may join two runs of word bytes.
+    joiner: u64,
+}
+
+/// [`Masks`] of 64 bytes with SSE2 (part of every x86-64 CPU): 16 bytes a
+/// step, each class a compare or two and one `movemask`.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn lanes(mask: u64) -> u32 {
-    ((mask >> 7).wrapping_mul(ONES) >> 56) as u32
+fn masks(chunk: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    let mut m = Masks::default();
+    for (k, part) in chunk.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is in the x86-64 baseline, so every intrinsic here
+        // is available; the load reads the 16 bytes of `part`, unaligned.
+        let bits = unsafe {
+            let x = _mm_loadu_si128(part.as_ptr().cast());
+            // Bytes in `lo..=hi`: shifted so the range starts at -128, it
+            // is what compares (signed) below -128 + its length.
+            let range = |lo: u8, hi: u8| {
+                let t = _mm_add_epi8(x, _mm_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
+                _mm_cmplt_epi8(t, _mm_set1_epi8((0x80 + (hi - lo + 1)) as i8))
+            };
+            let is = |c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
+            let bits = |v: __m128i| u64::from(_mm_movemask_epi8(v) as u16);
+            let upper = range(b'A', b'Z');
+            let lower = range(b'a', b'z');
+            let digit = range(b'0', b'9');
+            let word = _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, is(b'_')));
+            let cue = _mm_or_si128(_mm_or_si128(is(b'"'), is(b'!')), is(b'?'));
+            let joiner = _mm_or_si128(
+                _mm_or_si128(is(b'.'), is(b'\'')),
+                _mm_or_si128(_mm_or_si128(is(b':'), is(b',')), is(b';')),
+            );
+            [
+                bits(upper),
+                bits(lower),
+                bits(digit),
+                bits(word),
+                bits(x),
+                bits(cue),
+                bits(joiner),
+            ]
+        };
+        let at = 16 * k;
+        m.upper |= bits[0] << at;
+        m.lower |= bits[1] << at;
+        m.digit |= bits[2] << at;
+        m.word |= bits[3] << at;
+        m.high |= bits[4] << at;
+        m.cue |= bits[5] << at;
+        m.joiner |= bits[6] << at;
+    }
+    m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks(chunk: &[u8; 64]) -> Masks {
+    masks_bytewise(chunk)
+}
+
+/// [`Masks`] one byte at a time: the portable path, and what tests check
+/// the vector path against.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn masks_bytewise(chunk: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (i, &b) in chunk.iter().enumerate() {
+        let bit = |yes: bool| u64::from(yes) << i;
+        m.upper |= bit(b.is_ascii_uppercase());
+        m.lower |= bit(b.is_ascii_lowercase());
+        m.digit |= bit(b.is_ascii_digit());
+        m.word |= bit(is_word_byte(b));
+        m.high |= bit(b >= 0x80);
+        m.cue |= bit(ascii_punctuation_cue(b).is_some());
+        m.joiner |= bit(matches!(b, b'.' | b'\'' | b':' | b',' | b';'));
+    }
+    m
+}
+
+/// The classes of the 64 bytes from `base` (zeros past the end of the
+/// text, which are in no class), and where the byte scan must stop among
+/// them.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    base: usize,
+    upper: u64,
+    lower: u64,
+    digit: u64,
+    word: u64,
+    /// Bytes the scan must look at: word bytes, non-ASCII bytes, ASCII
+    /// bytes right before a non-ASCII byte (a combining mark may join
+    /// them), and cue bytes when cues are on. Every other byte is ASCII
+    /// punctuation or space that gives no token and is skipped unread.
+    stops: u64,
+    /// Bytes after which a word may go on: non-ASCII bytes, and joiners
+    /// followed by a word byte or a non-ASCII byte. A word ends before
+    /// any other byte that is no word byte, as read off this mask.
+    joins: u64,
+}
+
+impl Block {
+    #[inline(always)]
+    fn at(bytes: &[u8], base: usize, cues: bool) -> Block {
+        let mut padded = [0u8; 64];
+        let chunk = match bytes.get(base..).and_then(|b| b.first_chunk::<64>()) {
+            Some(chunk) => chunk,
+            None => {
+                let rest = bytes.get(base..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
+            }
+        };
+        let m = masks(chunk);
+        let next = bytes.get(base + 64).copied().unwrap_or(0);
+        let (next_high, next_word) = (next >= 0x80, is_word_byte(next));
+        let before_high = (m.high >> 1) | (u64::from(next_high) << 63);
+        let before_word = (m.word >> 1) | (u64::from(next_word) << 63);
+        let cue = if cues { m.cue } else { 0 };
+        Block {
+            base,
+            upper: m.upper,
+            lower: m.lower,
+            digit: m.digit,
+            word: m.word,
+            stops: m.word | m.high | before_high | cue,
+            joins: m.high | (m.joiner & (before_word | before_high)),
+        }
+    }
 }
 
 /// An ASCII word found by [`ascii_word_end`], with what the tokenizer asks
-/// of its letters, counted in the same scan.
+/// of its letters, found in the same scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct AsciiWord {
     end: usize,
-    /// ASCII capitals and small letters.
-    upper: u32,
-    lower: u32,
+    /// Whether it has ASCII capitals (`upper`), more than one (`uppers`),
+    /// and ASCII small letters (`lower`).
+    upper: bool,
+    uppers: bool,
+    lower: bool,
     /// Whether the first letter is a capital.
     first_upper: bool,
     digits: bool,
@@ -545,27 +665,55 @@ impl AsciiWord {
         if !self.first_upper {
             return None;
         }
-        case_cue_of(self.upper as usize - 1, self.lower as usize)
+        // The first letter is a capital: are there more?
+        case_cue_of(usize::from(self.uppers), usize::from(self.lower))
     }
 
-    /// [`head8`] of the unfolded word starting at `start`.
+    /// [`head8`] of the unfolded word starting at `start`. Without a
+    /// branch: whether a word is longer than eight bytes is hard to
+    /// predict.
     #[inline]
     fn head(&self, start: usize) -> u64 {
-        match self.end - start {
-            len @ 0..=8 => {
-                self.first8
-                    & u64::MAX
-                        .checked_shl(8 * len as u32)
-                        .map_or(u64::MAX, |m| !m)
-            }
-            _ => 0,
-        }
+        let len = self.end - start;
+        let keep = u64::MAX >> (64 - 8 * len.clamp(1, 8));
+        self.first8 & keep & u64::from(len <= 8).wrapping_neg()
     }
 
     /// [`folding_changes`] of the word.
     #[inline]
     fn folding_changes(&self, cfg: &TokenizerConfig) -> bool {
-        self.curly | (cfg.number_shapes & self.digits) | (cfg.lowercase & (self.upper > 0))
+        self.curly | (cfg.number_shapes & self.digits) | (cfg.lowercase & self.upper)
+    }
+
+    /// Ends the word before byte `end`, in `block`, whose letters from
+    /// bit `from` are still to be read.
+    #[inline(always)]
+    fn end_at(&mut self, end: usize, block: &Block, from: usize) {
+        self.end = end;
+        self.read(block, from, end - block.base);
+    }
+
+    /// Takes in the letters and digits of the bytes `from..to` of `block`
+    /// (as bit positions; `to` at most 64): one part of the word, all of
+    /// it unless it spans blocks. Joiners, apostrophes and `_` in it are
+    /// in no class.
+    #[inline(always)]
+    fn read(&mut self, block: &Block, from: usize, to: usize) {
+        let part = u64::MAX
+            .checked_shr((64 + from - to) as u32)
+            .and_then(|m| m.checked_shl(from as u32))
+            .unwrap_or(0);
+        let (upper, lower) = (block.upper & part, block.lower & part);
+        let letters = upper | lower;
+        if !self.upper && !self.lower && letters != 0 {
+            self.first_upper = upper & letters.wrapping_neg() & letters != 0;
+        }
+        // More than one capital: two in this part, or one here and one
+        // before.
+        self.uppers |= (upper & upper.wrapping_sub(1)) != 0 || (self.upper && upper != 0);
+        self.upper |= upper != 0;
+        self.lower |= lower != 0;
+        self.digits |= block.digit & part != 0;
     }
 }
 
@@ -575,56 +723,47 @@ impl AsciiWord {
 /// one `.` `'` `:` between letters (WB6, WB7) or one `.` `'` `,` `;`
 /// between digits (WB11, WB12).
 ///
-/// Runs of word bytes are found eight bytes at a time, and the letters
-/// and digits counted on the way: most words take one step, with no
-/// branch that depends on their length.
+/// Runs of word bytes are read off `block`'s masks, the letters with
+/// them; a run that reaches the block's end goes on in the next block,
+/// which is then read into `block` (the scan goes on from there).
 // Always inlined, as is `Tokenizer::folded`: the scan's loop then keeps
 // the word it found in registers (see the scorer's piece closure).
 #[inline(always)]
-fn ascii_word_end(bytes: &[u8], start: usize) -> Option<AsciiWord> {
+fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> Option<AsciiWord> {
     let mut w = AsciiWord {
         end: start,
-        upper: 0,
-        lower: 0,
+        upper: false,
+        uppers: false,
+        lower: false,
         first_upper: false,
         digits: false,
         curly: false,
         first8: load8(bytes, start),
     };
-    let mut seen_letter = false;
     let mut i = start;
+    // Where the word's letters still to be read start in `block`.
+    let mut from = start - block.base;
     loop {
-        let mut x = if i == start {
-            w.first8
-        } else {
-            load8(bytes, i)
-        };
         loop {
-            let c = classes(x);
-            let stop = !c.word & HIGH;
-            // Every bit below the first stopping lane's high bit: the high
-            // bits of the lanes before it (all of them when none stops).
-            let keep = (stop & stop.wrapping_neg()).wrapping_sub(1) & HIGH;
-            let (upper, lower) = (c.upper & keep, c.lower & keep);
-            if !seen_letter && (upper | lower) != 0 {
-                let letters = upper | lower;
-                w.first_upper = upper & letters & letters.wrapping_neg() != 0;
-                seen_letter = true;
+            let mut rel = i - block.base;
+            if rel >= 64 {
+                w.read(block, from, 64);
+                *block = Block::at(bytes, i, cues);
+                (rel, from) = (0, 0);
             }
-            w.upper += lanes(upper);
-            w.lower += lanes(lower);
-            w.digits |= c.digit & keep != 0;
-            let run = lanes(keep) as usize;
+            let run = (block.word >> rel).trailing_ones() as usize;
             i += run;
-            if run < 8 {
+            if rel + run < 64 {
                 break;
             }
-            x = load8(bytes, i);
         }
-        let Some(&c) = bytes.get(i) else {
-            w.end = i;
+        // Most words end at a space or at punctuation before one: one
+        // branch, the same for all of them.
+        if (block.joins >> (i - block.base)) & 1 == 0 {
+            w.end_at(i, block, from);
             return Some(w);
-        };
+        }
+        let c = bytes[i];
         if c >= 0x80 {
             let last = bytes[i - 1];
             return match common_punctuation(bytes, i) {
@@ -641,12 +780,12 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<AsciiWord> {
                         continue;
                     }
                     _ => {
-                        w.end = i;
+                        w.end_at(i, block, from);
                         Some(w)
                     }
                 },
                 Some(_) => {
-                    w.end = i;
+                    w.end_at(i, block, from);
                     Some(w)
                 }
             };
@@ -657,7 +796,7 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<AsciiWord> {
             b':' => (true, false),
             b',' | b';' => (false, true),
             _ => {
-                w.end = i;
+                w.end_at(i, block, from);
                 return Some(w);
             }
         };
@@ -671,7 +810,7 @@ fn ascii_word_end(bytes: &[u8], start: usize) -> Option<AsciiWord> {
                 i += 1;
             }
             _ => {
-                w.end = i;
+                w.end_at(i, block, from);
                 return Some(w);
             }
         }
@@ -1067,6 +1206,74 @@ mod tests {
     ];
 
     #[test]
+    fn vector_masks_equal_the_bytewise_ones() {
+        // Every byte value, at every position of a block.
+        let all: Vec<u8> = (0..=255u8).collect();
+        for shift in 0..64 {
+            let mut chunk = [0u8; 64];
+            for (i, c) in chunk.iter_mut().enumerate() {
+                *c = all[(i * 4 + shift) % 256];
+            }
+            assert_eq!(masks(&chunk), masks_bytewise(&chunk), "{chunk:?}");
+        }
+        let chunk = *b"The U.S. said \"no!\" Is_it 1,000? don't; a:b Zz09AZaz@[`{/:OK   \n";
+        let m = masks(&chunk);
+        assert_eq!(m, masks_bytewise(&chunk));
+        assert_eq!(m.upper.count_ones(), 9);
+        assert_eq!(m.cue.count_ones(), 4);
+        assert_eq!(m.high, 0);
+    }
+
+    /// Tricky words at every offset from a block's start, so that each
+    /// crosses the 64-byte block boundary at every one of its bytes.
+    #[test]
+    fn words_across_block_boundaries_equal_the_reference() {
+        let long = "Supercalifragilisticexpialidocious".repeat(3);
+        let words = [
+            "word",
+            "Title",
+            "CAPS",
+            "U.S.A.",
+            "3.5",
+            "1,000,000",
+            "don't",
+            "e.g.",
+            "a:b",
+            "Musk\u{2019}s",
+            "rock\u{2019}n\u{2019}roll",
+            "1\u{2019}000",
+            "\u{201C}Quoted\u{201D}",
+            "caf\u{e9}",
+            "a.\u{301}b",
+            "x \u{301}y",
+            "snake_case_9",
+            "__",
+            "end.",
+            "\"Yes!\"",
+            long.as_str(),
+        ];
+        for cfg in [all_on(), TokenizerConfig::default()] {
+            let tok = Tokenizer::new(cfg);
+            for word in words {
+                for pad in 0..72 {
+                    let text = format!("{}{word} next", " ".repeat(pad));
+                    assert_eq!(
+                        tok.tokens_at(&text, false),
+                        tok.tokens_at(&text, true),
+                        "{text:?}"
+                    );
+                    let text = format!("{}{word}", "ab ".repeat(pad));
+                    assert_eq!(
+                        tok.tokens_at(&text, false),
+                        tok.tokens_at(&text, true),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn common_punctuation_segments_as_the_reference_does() {
         let tok = Tokenizer::new(all_on());
         for text in [
@@ -1140,6 +1347,13 @@ mod tests {
         #[test]
         fn fast_path_equals_reference_on_ascii_words_across_8_byte_steps(
             text in "[A-Za-z0-9_.',:; ]{0,64}"
+        ) {
+            prop_assert_fast_eq_reference(&text)?;
+        }
+
+        #[test]
+        fn fast_path_equals_reference_on_ascii_text_across_blocks(
+            text in "([A-Za-z0-9_]{0,70}[.',:; \"!?\n-]{0,2}){0,12}"
         ) {
             prop_assert_fast_eq_reference(&text)?;
         }
