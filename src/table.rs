@@ -789,8 +789,9 @@ struct Ask {
     slot: usize,
 }
 
-/// A word's answer as a pair sees it: its slot value, or its place among
-/// the answers while the batch waits.
+/// A word's answer as a pair sees it: its place among the batch's answers
+/// (every word of the batch, found in the memo or not), or, for a word of
+/// the batch before, its slot value.
 #[derive(Clone, Copy, Debug)]
 enum Said {
     Known(u32),
@@ -945,11 +946,14 @@ impl Lookups {
     pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
         self.memo_for(table);
         let at = self.answers.len();
-        self.words[0] = self.words[1];
+        // Where the answer will be, found in the memo or not: a pair then
+        // reads both words' answers the same way, without a branch on the
+        // memo's hits and misses (only a batch's first pair finds a word
+        // `Known`, from the batch before).
+        self.words = [self.words[1], Said::At(at as u32)];
         if let Some(e) = self.memo.get(memo_index(h)) {
             if e.len as usize == word.len() && e.head == head {
                 self.answers.push(e.answer);
-                self.words[1] = Said::Known(e.answer);
                 return;
             }
         }
@@ -963,7 +967,6 @@ impl Lookups {
             slot: 0,
         });
         self.answers.push(EMPTY);
-        self.words[1] = Said::At(at as u32);
     }
 
     /// Empties the memo if its answers are not `table`'s.
