@@ -497,6 +497,13 @@ fn load8(bytes: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(w)
 }
 
+/// The ASCII bytes that are cues ([`ascii_punctuation_cue`]).
+const CUE_BYTES: [u8; 3] = *b"\"!?";
+
+/// The ASCII bytes that may join two runs of word bytes into one word
+/// (which, and between what, [`ascii_word_end`] says).
+const JOINERS: [u8; 5] = *b".':,;";
+
 /// The classes of 64 bytes, one bit per byte (bit `i` for byte `i`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Masks {
@@ -507,9 +514,9 @@ struct Masks {
     word: u64,
     /// Bytes at or above `0x80`.
     high: u64,
-    /// `"`, `!` and `?` ([`ascii_punctuation_cue`]).
+    /// [`CUE_BYTES`].
     cue: u64,
-    /// `.` `'` `:` `,` `;`: what may join two runs of word bytes.
+    /// [`JOINERS`].
     joiner: u64,
 }
 
@@ -537,11 +544,12 @@ fn masks(chunk: &[u8; 64]) -> Masks {
             let lower = range(b'a', b'z');
             let digit = range(b'0', b'9');
             let word = _mm_or_si128(_mm_or_si128(upper, lower), _mm_or_si128(digit, is(b'_')));
-            let cue = _mm_or_si128(_mm_or_si128(is(b'"'), is(b'!')), is(b'?'));
-            let joiner = _mm_or_si128(
-                _mm_or_si128(is(b'.'), is(b'\'')),
-                _mm_or_si128(_mm_or_si128(is(b':'), is(b',')), is(b';')),
-            );
+            let any = |set: &[u8]| {
+                set.iter()
+                    .fold(_mm_setzero_si128(), |acc, &c| _mm_or_si128(acc, is(c)))
+            };
+            let cue = any(&CUE_BYTES);
+            let joiner = any(&JOINERS);
             [
                 bits(upper),
                 bits(lower),
@@ -583,7 +591,7 @@ fn masks_bytewise(chunk: &[u8; 64]) -> Masks {
         m.word |= bit(is_word_byte(b));
         m.high |= bit(b >= 0x80);
         m.cue |= bit(ascii_punctuation_cue(b).is_some());
-        m.joiner |= bit(matches!(b, b'.' | b'\'' | b':' | b',' | b';'));
+        m.joiner |= bit(JOINERS.contains(&b));
     }
     m
 }
