@@ -291,7 +291,13 @@ pub struct Example {
     pub text: String,
 }
 
+/// What an empty CSV (no header line, no rows) is told apart by.
+const EMPTY_CSV: &str = "empty: no header line and no rows";
+
 fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<usize> {
+    if headers.is_empty() {
+        return Err(Error::input(path, None, EMPTY_CSV));
+    }
     headers.iter().position(|h| h == name).ok_or_else(|| {
         let have: Vec<&str> = headers.iter().collect();
         Error::input(
@@ -553,7 +559,9 @@ pub struct ItemReader {
 
 impl ItemReader {
     /// Checks, before anything is scored, that every CSV named directly
-    /// has the columns asked for.
+    /// has the columns asked for. An empty one (no header, no rows) passes:
+    /// it is an input with nothing in it, not a wrong column name, and gets
+    /// its error row in turn.
     pub fn check_headers(&self, paths: &[PathBuf]) -> Result<()> {
         for p in paths {
             if p.as_os_str() != "-" && extension(p) == "csv" && p.is_file() {
@@ -561,6 +569,9 @@ impl ItemReader {
                 let headers = rdr.headers().map_err(|e| csv_error(p, e))?.clone();
                 if rdr.get_ref().unclosed().is_some() {
                     return Err(Error::input(p, Some(1), UNCLOSED_HEADER));
+                }
+                if headers.is_empty() {
+                    continue;
                 }
                 find_column(&headers, &self.columns.text, p)?;
                 if let Some(id) = &self.columns.id {
@@ -866,6 +877,12 @@ impl ItemReader {
             return f(Item {
                 id: name.clone(),
                 text: Err(format!("{name}, line 1: {UNCLOSED_HEADER}")),
+            });
+        }
+        if headers.is_empty() {
+            return f(Item {
+                id: name.clone(),
+                text: Err(format!("{name}: {EMPTY_CSV}")),
             });
         }
         let text_i = find_column(&headers, &self.columns.text, path)?;

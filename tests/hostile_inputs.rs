@@ -48,6 +48,7 @@ fn hostile_folder(dir: &Path) {
         "15_unclosed_quote.csv",
         b"id,text\nu1,Fine Headline Here\nu2,\"never closed\nu3,lost in u2\n",
     );
+    put("16_empty.csv", b"");
 }
 
 #[cfg(unix)]
@@ -140,6 +141,11 @@ fn every_bad_item_gets_its_row_in_order() {
                 "u2".into(),
                 "",
                 "15_unclosed_quote.csv, line 3: a quoted field opened in this row is never closed",
+            ),
+            (
+                format!("{d}/16_empty.csv"),
+                "",
+                "16_empty.csv: empty: no header line and no rows",
             ),
         ];
         assert_eq!(rows.len(), want.len(), "--threads {threads}: {rows:#?}");

@@ -116,6 +116,37 @@ fn missing_text_column_stops_before_scoring() {
 }
 
 #[test]
+fn an_empty_csv_is_an_error_row_not_a_wrong_column() {
+    // A 0-byte CSV has no header to lack a column in: it is an input with
+    // nothing in it (like an empty .jsonl), so it gets its row and the run
+    // goes on, where a header without `text` stops the run (above).
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.csv", "");
+    let good = write(dir.path(), "good.csv", &format!("id,text\n1,{REAL}\n"));
+    for threads in ["1", "2"] {
+        let out = satire(
+            &[
+                "score",
+                "--threads",
+                threads,
+                empty.to_str().unwrap(),
+                good.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let rows = score_rows(&out);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].0, empty.to_str().unwrap());
+        assert!(
+            rows[0].2.is_none() && rows[0].3.contains("empty.csv: empty: no header line"),
+            "{rows:?}"
+        );
+        assert_eq!((rows[1].0.as_str(), rows[1].1.as_str()), ("1", "real"));
+    }
+}
+
+#[test]
 fn output_file_is_written_whole_and_threshold_and_raw_apply() {
     let dir = tempfile::tempdir().unwrap();
     let out_csv = dir.path().join("out.csv");

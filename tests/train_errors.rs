@@ -36,6 +36,13 @@ fn missing_column_names_file_and_columns() {
 }
 
 #[test]
+fn an_empty_file_is_called_empty() {
+    let err = train_err("");
+    assert!(err.contains("empty: no header line"), "{err}");
+    assert!(!err.contains("no column"), "{err}");
+}
+
+#[test]
 fn unknown_label_names_row() {
     let err = train_err("id,label,text\n1,satire,Area man wins\n2,fake,Something else\n");
     assert!(
