@@ -1005,14 +1005,14 @@ pub fn text_shape(text: &str) -> [f64; SHAPE_FEATURES] {
         starts += u64::from(s);
         capitals += u64::from(c);
     }
-    let n = bytes.len();
-    if n > 3 {
+    let len = bytes.len();
+    if len > 3 {
         let chunk = LANES * STEPS;
         let (now, b1, b2, b3) = (
             &bytes[3..],
-            &bytes[2..n - 1],
-            &bytes[1..n - 2],
-            &bytes[..n - 3],
+            &bytes[2..len - 1],
+            &bytes[1..len - 2],
+            &bytes[..len - 3],
         );
         for (((n, p1), p2), p3) in now
             .chunks(chunk)
