@@ -115,10 +115,12 @@ pub struct Args {
     /// Where to write the model.
     #[arg(long, short = 'o', value_name = "MODEL")]
     pub out: PathBuf,
-    /// A labelled held-out file (repeatable): training drops every text that
-    /// also occurs in it (after folding case and punctuation), and the model
-    /// records its figures on it.
-    #[arg(long, value_name = "FILE")]
+    /// Labelled held-out files: training drops every text that also occurs
+    /// in one of them (after folding case and punctuation), and the model
+    /// records its figures on each. The flag takes every path up to the next
+    /// flag, so a shell glob (`--heldout data/*/test.csv`) holds out every
+    /// file it names; give the training PATHs before it. It may also repeat.
+    #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
     pub heldout: Vec<PathBuf>,
     #[command(flatten)]
     pub columns: ColumnArgs,
