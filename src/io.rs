@@ -298,7 +298,7 @@ fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<u
     if headers.is_empty() {
         return Err(Error::input(path, None, EMPTY_CSV));
     }
-    headers.iter().position(|h| h == name).ok_or_else(|| {
+    optional_column(headers, name, path)?.ok_or_else(|| {
         let have: Vec<&str> = headers.iter().collect();
         Error::input(
             path,
@@ -309,6 +309,26 @@ fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<u
             ),
         )
     })
+}
+
+/// The column named `name`, if the header has one. A name the header
+/// holds twice is an error: which of the two is meant cannot be known,
+/// and taking either would score or train on the wrong text unasked.
+fn optional_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<Option<usize>> {
+    let mut at = headers.iter().enumerate().filter(|(_, h)| *h == name);
+    let first = at.next().map(|(i, _)| i);
+    if let (Some(i), Some((j, _))) = (first, at.next()) {
+        return Err(Error::input(
+            path,
+            Some(1),
+            format!(
+                "column `{name}` appears more than once in the header (columns {} and {})",
+                i + 1,
+                j + 1
+            ),
+        ));
+    }
+    Ok(first)
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -348,7 +368,7 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     let label_i = find_column(&headers, &cols.label, path)?;
     let id_i = match &cols.id {
         Some(name) => Some(find_column(&headers, name, path)?),
-        None => headers.iter().position(|h| h == "id"),
+        None => optional_column(&headers, "id", path)?,
     };
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
@@ -888,7 +908,7 @@ impl ItemReader {
         let text_i = find_column(&headers, &self.columns.text, path)?;
         let id_i = match &self.columns.id {
             Some(id) => Some(find_column(&headers, id, path)?),
-            None => headers.iter().position(|h| h == "id"),
+            None => optional_column(&headers, "id", path)?,
         };
         let mut rec = csv::ByteRecord::new();
         loop {

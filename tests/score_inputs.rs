@@ -366,3 +366,24 @@ fn output_to_a_named_pipe_is_written_not_replaced() {
         "no temporary file left"
     );
 }
+
+#[test]
+fn a_repeated_text_column_stops_before_scoring() {
+    // `id,text,text`: either column could be the one meant, so neither is
+    // taken unasked.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "twice.csv",
+        &format!("id,text,text\n1,{REAL},Area man wins\n"),
+    );
+    let out = satire(&["score", bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "nothing scored: {}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("twice.csv, line 1: column `text` appears more than once")
+            && err.contains("(columns 2 and 3)"),
+        "{err}"
+    );
+}

@@ -146,3 +146,14 @@ fn trains_from_a_labelled_folder_and_scores_with_it() {
     assert_eq!(rows[0].1, "satire", "{rows:?}");
     assert!(rows[1..].iter().all(|r| r.1 == "real"), "{rows:?}");
 }
+
+#[test]
+fn a_repeated_label_column_names_both() {
+    let err = train_err("id,label,text,label\n1,real,Senate passes bill,satire\n");
+    assert!(
+        err.contains("line 1")
+            && err
+                .contains("column `label` appears more than once in the header (columns 2 and 4)"),
+        "{err}"
+    );
+}
