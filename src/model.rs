@@ -603,9 +603,15 @@ impl Model {
             return Err(Error::Data("a model needs at least one component".into()));
         }
         for comp in &components {
-            if comp.columns.windows(2).any(|w| w[0] >= w[1])
-                || comp.columns.last().is_some_and(|&c| c as usize >= n)
-            {
+            // Folds with `|` and `&`, not `any` with `||`: with no early
+            // exit, these loops over every column compile to vector code
+            // (start-up; see BENCHMARKS.md).
+            let cols = &comp.columns;
+            let unordered = cols
+                .iter()
+                .zip(cols.iter().skip(1))
+                .fold(false, |bad, (a, b)| bad | (a >= b));
+            if unordered || cols.last().is_some_and(|&c| c as usize >= n) {
                 return Err(Error::Data(format!(
                     "component {}: columns out of order or range",
                     comp.name
@@ -635,12 +641,13 @@ impl Model {
                     comp.name
                 )));
             }
-            if comp
-                .classes
-                .iter()
-                .flat_map(|c| &c.feature_count)
-                .any(|n| !(*n >= 0.0 && n.is_finite()))
-            {
+            // `0 <= n <= MAX` is false for NaN, infinities and negatives.
+            let counts_ok = comp.classes.iter().all(|c| {
+                c.feature_count
+                    .iter()
+                    .fold(true, |ok, &n| ok & (n >= 0.0) & (n <= f64::MAX))
+            });
+            if !counts_ok {
                 return Err(Error::Data(format!(
                     "component {}: token counts must be finite and not negative",
                     comp.name
@@ -1111,6 +1118,55 @@ mod tests {
             vec![comp],
         )
         .unwrap()
+    }
+
+    /// `from_parts` of a three-token component with `columns` and the
+    /// satire class's counts replaced.
+    fn with(columns: Vec<u32>, satire: Vec<f64>) -> Result<Model> {
+        let comp = ComponentCounts {
+            name: "t".into(),
+            columns,
+            classes: [
+                ClassCounts {
+                    class_count: 3,
+                    feature_count: vec![5.0, 1.0, 0.0],
+                },
+                ClassCounts {
+                    class_count: 1,
+                    feature_count: satire,
+                },
+            ],
+            borrow: 0.0,
+            borrowed: false,
+            calibration: Calibration::identity(0.0),
+            shape: ShapeStats::for_tests([0.0, 0.0]),
+        };
+        let vocab = vec!["said".into(), "the".into(), "area".into()];
+        Model::from_parts(Metadata::for_tests(), vocab, vec![comp])
+    }
+
+    #[test]
+    fn counts_and_columns_are_checked_on_load() {
+        let err = |m: Result<Model>| m.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(with(vec![0, 1, 2], vec![0.0, 1.0, 4.0]).is_ok());
+        // Each bad value in each place: the checks have no early exit, so
+        // a bad value is caught wherever it sits.
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, -0.5e-300] {
+            for i in 0..3 {
+                let mut c = vec![0.0, 1.0, 4.0];
+                c[i] = bad;
+                let e = err(with(vec![0, 1, 2], c));
+                assert!(
+                    e.contains("token counts must be finite and not negative"),
+                    "{bad} at {i}: {e}"
+                );
+            }
+        }
+        assert!(with(vec![0, 1, 2], vec![0.0, f64::MAX, 4.0]).is_ok());
+        for cols in [vec![0, 2, 1], vec![1, 0, 2], vec![0, 1, 1], vec![0, 1, 3]] {
+            let e = err(with(cols.clone(), vec![0.0, 1.0, 4.0]));
+            assert!(e.contains("columns out of order or range"), "{cols:?}: {e}");
+        }
     }
 
     #[test]
