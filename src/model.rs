@@ -641,11 +641,11 @@ impl Model {
                     comp.name
                 )));
             }
-            // `0 <= n <= MAX` is false for NaN, infinities and negatives.
+            // `0 <= n <= MAX` is false for NaN, the infinities and negatives.
             let counts_ok = comp.classes.iter().all(|c| {
                 c.feature_count
                     .iter()
-                    .fold(true, |ok, &n| ok & (n >= 0.0) & (n <= f64::MAX))
+                    .fold(true, |ok, n| ok & (0.0..=f64::MAX).contains(n))
             });
             if !counts_ok {
                 return Err(Error::Data(format!(
