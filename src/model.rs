@@ -1120,53 +1120,68 @@ mod tests {
         .unwrap()
     }
 
-    /// `from_parts` of a three-token component with `columns` and the
-    /// satire class's counts replaced.
-    fn with(columns: Vec<u32>, satire: Vec<f64>) -> Result<Model> {
+    /// `from_parts` of one component over a vocabulary of `n` tokens, with
+    /// `columns` and the satire class's counts as given.
+    fn with(n: usize, columns: Vec<u32>, satire: Vec<f64>) -> Result<Model> {
         let comp = ComponentCounts {
             name: "t".into(),
-            columns,
             classes: [
                 ClassCounts {
                     class_count: 3,
-                    feature_count: vec![5.0, 1.0, 0.0],
+                    feature_count: vec![1.0; columns.len()],
                 },
                 ClassCounts {
                     class_count: 1,
                     feature_count: satire,
                 },
             ],
+            columns,
             borrow: 0.0,
             borrowed: false,
             calibration: Calibration::identity(0.0),
             shape: ShapeStats::for_tests([0.0, 0.0]),
         };
-        let vocab = vec!["said".into(), "the".into(), "area".into()];
+        let vocab = (0..n).map(|i| format!("t{i}")).collect();
         Model::from_parts(Metadata::for_tests(), vocab, vec![comp])
     }
 
     #[test]
     fn counts_and_columns_are_checked_on_load() {
+        // 37 columns: the vectorised checks' main loop and their tail
+        // both see a bad value somewhere.
+        let n = 37;
+        let cols = || (0..n as u32).collect::<Vec<_>>();
+        let counts = || (0..n).map(|i| i as f64).collect::<Vec<_>>();
         let err = |m: Result<Model>| m.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(with(vec![0, 1, 2], vec![0.0, 1.0, 4.0]).is_ok());
-        // Each bad value in each place: the checks have no early exit, so
-        // a bad value is caught wherever it sits.
-        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, -0.5e-300] {
-            for i in 0..3 {
-                let mut c = vec![0.0, 1.0, 4.0];
+        assert!(with(n, cols(), counts()).is_ok());
+        let mut max = counts();
+        max[n - 1] = f64::MAX;
+        assert!(with(n, cols(), max).is_ok());
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, -1e-300] {
+            for i in 0..n {
+                let mut c = counts();
                 c[i] = bad;
-                let e = err(with(vec![0, 1, 2], c));
+                let e = err(with(n, cols(), c));
                 assert!(
                     e.contains("token counts must be finite and not negative"),
                     "{bad} at {i}: {e}"
                 );
             }
         }
-        assert!(with(vec![0, 1, 2], vec![0.0, f64::MAX, 4.0]).is_ok());
-        for cols in [vec![0, 2, 1], vec![1, 0, 2], vec![0, 1, 1], vec![0, 1, 3]] {
-            let e = err(with(cols.clone(), vec![0.0, 1.0, 4.0]));
-            assert!(e.contains("columns out of order or range"), "{cols:?}: {e}");
+        for i in 1..n {
+            // Column `i` swapped with the one before, or equal to it.
+            let mut swapped = cols();
+            swapped.swap(i - 1, i);
+            let mut equal = cols();
+            equal[i] = equal[i - 1];
+            for c in [swapped, equal] {
+                let e = err(with(n, c.clone(), counts()));
+                assert!(e.contains("columns out of order or range"), "{c:?}: {e}");
+            }
         }
+        let mut past = cols();
+        past[n - 1] = n as u32;
+        assert!(err(with(n, past, counts())).contains("columns out of order or range"));
     }
 
     #[test]
