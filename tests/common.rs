@@ -110,3 +110,28 @@ pub fn seed_set() -> satire::train::TrainingSet {
         examples,
     }
 }
+
+/// Every sentence of the seeds with at least `min_words` words, labelled
+/// as its article.
+pub fn seed_sentences(min_words: usize) -> Vec<(String, String)> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut rows = Vec::new();
+    for (text, label) in seed_texts() {
+        for s in text.split_sentence_bounds() {
+            if s.split_whitespace().count() >= min_words {
+                rows.push((label.clone(), s.trim().to_string()));
+            }
+        }
+    }
+    rows
+}
+
+/// `(label, text)` rows as `id,label,text` CSV.
+pub fn csv_of(rows: &[(String, String)]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["id", "label", "text"]).unwrap();
+    for (i, (label, text)) in rows.iter().enumerate() {
+        w.write_record([&format!("r{i}"), label, text]).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}

@@ -9,34 +9,21 @@ use std::path::PathBuf;
 use satire::io::Columns;
 use satire::model::{ComponentCounts, Model};
 use satire::train::{self, TrainParams};
-use unicode_segmentation::UnicodeSegmentation;
 
 /// The seeds' sentences (three words or more), dealt round-robin into
 /// three CSV sources, each with both classes.
 fn three_sources(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut files = [Vec::new(), Vec::new(), Vec::new()];
     let mut dealt = [0usize; 2];
-    for (text, label) in seed_texts() {
-        for s in text.split_sentence_bounds() {
-            if s.split_whitespace().count() >= 3 {
-                let class = usize::from(label == "satire");
-                files[dealt[class] % 3].push((label.clone(), s.trim().to_string()));
-                dealt[class] += 1;
-            }
-        }
+    for (label, text) in seed_sentences(3) {
+        let class = usize::from(label == "satire");
+        files[dealt[class] % 3].push((label, text));
+        dealt[class] += 1;
     }
     files
         .iter()
         .enumerate()
-        .map(|(k, rows)| {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(["id", "label", "text"]).unwrap();
-            for (i, (label, text)) in rows.iter().enumerate() {
-                w.write_record([&format!("s{k}r{i}"), label, text]).unwrap();
-            }
-            let csv = String::from_utf8(w.into_inner().unwrap()).unwrap();
-            write(dir, &format!("source{k}.csv"), &csv)
-        })
+        .map(|(k, rows)| write(dir, &format!("source{k}.csv"), &csv_of(rows)))
         .collect()
 }
 

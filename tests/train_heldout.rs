@@ -5,40 +5,16 @@ mod common;
 use common::*;
 
 use std::path::{Path, PathBuf};
-use unicode_segmentation::UnicodeSegmentation;
-
-/// The seeds' sentences of five words or more, with their labels.
-fn sentences() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (text, label) in seed_texts() {
-        for s in text.split_sentence_bounds() {
-            if s.split_whitespace().count() >= 5 {
-                out.push((label.clone(), s.trim().to_string()));
-            }
-        }
-    }
-    out
-}
 
 fn write_csv(dir: &Path, name: &str, rows: &[(String, String)]) -> PathBuf {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["id", "label", "text"]).unwrap();
-    for (i, (label, text)) in rows.iter().enumerate() {
-        w.write_record([&format!("{name}-{i}"), label, text])
-            .unwrap();
-    }
-    write(
-        dir,
-        name,
-        &String::from_utf8(w.into_inner().unwrap()).unwrap(),
-    )
+    write(dir, name, &csv_of(rows))
 }
 
 /// A training file of every seed sentence, and two held-out files, each
 /// with one satire and one real sentence of it, upper-cased and with a
 /// full stop added, so only the folded comparison finds them.
 fn files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let all = sentences();
+    let all = seed_sentences(5);
     let pick = |label: &str, nth: usize| {
         let (l, t) = all.iter().filter(|(l, _)| l == label).nth(nth).unwrap();
         (l.clone(), format!("{}.", t.to_uppercase()))
@@ -92,7 +68,7 @@ fn one_heldout_flag_takes_every_file_a_glob_names() {
     // paths. Every one is held out; none is trained on.
     let dir = tempfile::tempdir().unwrap();
     let (train, a, b) = files(dir.path());
-    let total = sentences().len();
+    let total = seed_sentences(5).len();
     let inspect = train_and_inspect(
         dir.path(),
         &train,

@@ -7,30 +7,6 @@ use common::*;
 use std::path::{Path, PathBuf};
 
 use satire::model::Model;
-use unicode_segmentation::UnicodeSegmentation;
-
-/// `(label, text)` rows as `id,label,text` CSV.
-fn csv_of(rows: &[(String, String)]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["id", "label", "text"]).unwrap();
-    for (i, (label, text)) in rows.iter().enumerate() {
-        w.write_record([&format!("r{i}"), label, text]).unwrap();
-    }
-    String::from_utf8(w.into_inner().unwrap()).unwrap()
-}
-
-/// Every sentence of the seeds, labelled as its article.
-fn seed_sentences() -> Vec<(String, String)> {
-    let mut rows = Vec::new();
-    for (text, label) in seed_texts() {
-        for s in text.split_sentence_bounds() {
-            if s.split_whitespace().count() >= 3 {
-                rows.push((label.clone(), s.trim().to_string()));
-            }
-        }
-    }
-    rows
-}
 
 fn train(args: &[&str]) {
     let mut all = vec!["train", "-q"];
@@ -89,7 +65,7 @@ fn score_output(model: &Path, inputs: &[&Path]) -> String {
 #[test]
 fn update_on_two_halves_equals_training_on_the_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let rows = seed_sentences();
+    let rows = seed_sentences(3);
     let (satire_rows, real_rows): (Vec<_>, Vec<_>) =
         rows.iter().cloned().partition(|r| r.0 == "satire");
     assert!(satire_rows.len() >= 12 && real_rows.len() >= 40);
@@ -264,7 +240,7 @@ fn update_into_one_of_several_components_equals_training_at_once() {
 #[test]
 fn update_refuses_what_it_cannot_do_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "more.csv", &csv_of(&seed_sentences()));
+    let data = write(dir.path(), "more.csv", &csv_of(&seed_sentences(3)));
     let data = data.to_str().unwrap();
     let out_model = dir.path().join("out.satmodel");
     let o = out_model.to_str().unwrap();
