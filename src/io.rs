@@ -593,13 +593,27 @@ impl ItemReader {
                 if headers.is_empty() {
                     continue;
                 }
-                find_column(&headers, &self.columns.text, p)?;
-                if let Some(id) = &self.columns.id {
-                    find_column(&headers, id, p)?;
-                }
+                self.columns_of(&headers, p)?;
             }
         }
         Ok(())
+    }
+
+    /// The text column and the id column (if any) of a CSV with `headers`:
+    /// one answer for [`ItemReader::check_headers`] and the read itself,
+    /// so a header the read would refuse is refused before anything is
+    /// scored.
+    fn columns_of(
+        &self,
+        headers: &csv::StringRecord,
+        path: &Path,
+    ) -> Result<(usize, Option<usize>)> {
+        let text_i = find_column(headers, &self.columns.text, path)?;
+        let id_i = match &self.columns.id {
+            Some(id) => Some(find_column(headers, id, path)?),
+            None => optional_column(headers, "id", path)?,
+        };
+        Ok((text_i, id_i))
     }
 
     /// Calls `f` with every item of every path, in order: files, directory
@@ -905,11 +919,7 @@ impl ItemReader {
                 text: Err(format!("{name}: {EMPTY_CSV}")),
             });
         }
-        let text_i = find_column(&headers, &self.columns.text, path)?;
-        let id_i = match &self.columns.id {
-            Some(id) => Some(find_column(&headers, id, path)?),
-            None => optional_column(&headers, "id", path)?,
-        };
+        let (text_i, id_i) = self.columns_of(&headers, path)?;
         let mut rec = csv::ByteRecord::new();
         loop {
             let line = rdr.position().line();

@@ -387,3 +387,30 @@ fn a_repeated_text_column_stops_before_scoring() {
         "{err}"
     );
 }
+
+#[test]
+fn a_repeated_id_column_stops_before_anything_is_scored() {
+    // The id column is found without being asked for; named twice, it
+    // stops the run before the first file is scored, as a repeated text
+    // column does, rather than after earlier files' rows are lost.
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.csv", &format!("id,text\n1,{REAL}\n"));
+    let bad = write(
+        dir.path(),
+        "ids.csv",
+        &format!("id,id,text\n1,2,{SATIRE}\n"),
+    );
+    let out = satire(
+        &["score", good.to_str().unwrap(), bad.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "nothing scored: {}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "ids.csv, line 1: column `id` appears more than once in the header (columns 1 and 2)"
+        ),
+        "{err}"
+    );
+}
