@@ -12,6 +12,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::Label;
 
+mod jsonl;
+
 /// Default cap on one item's size in bytes (`--max-bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -404,9 +406,17 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| Error::input(path, Some(n), format!("invalid JSON: {e}")))?;
-        let field = |name: &str| v.get(name).and_then(|x| x.as_str());
+        let names = [
+            cols.text.as_str(),
+            cols.label.as_str(),
+            cols.id.as_deref().unwrap_or("id"),
+        ];
+        let values = match jsonl::read(line.as_bytes(), &names) {
+            Ok(jsonl::Line::Object(values)) => values,
+            Ok(_) => Vec::new(),
+            Err(e) => return Err(Error::input(path, Some(n), e.to_string())),
+        };
+        let field = |name: &str| jsonl::get(&values, &names, name).and_then(|x| x.as_str());
         let text = field(&cols.text).ok_or_else(|| {
             Error::input(path, Some(n), format!("no string field `{}`", cols.text))
         })?;
@@ -417,11 +427,7 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if text.trim().is_empty() {
             return Err(Error::input(path, Some(n), "empty text"));
         }
-        let id = cols
-            .id
-            .as_deref()
-            .or(Some("id"))
-            .and_then(field)
+        let id = field(names[2])
             .map(str::to_string)
             .unwrap_or_else(|| format!("{}:{n}", path.display()));
         out.push(Example {
@@ -834,16 +840,20 @@ impl ItemReader {
                 text: self.decode(line, &name, Some(n)),
             };
             let item = match format {
-                StdinFormat::Jsonl => self.json_item(line, &name, n),
+                StdinFormat::Jsonl => self.json_item(&line, &name, n),
                 StdinFormat::Auto => {
+                    // A line is JSON if it is a string or an object; an
+                    // object naming a field twice is JSON too, and gets its
+                    // error row.
                     let first = line.iter().find(|b| !b.is_ascii_whitespace());
-                    let parses = matches!(first, Some(b'{' | b'"'))
-                        && serde_json::from_slice::<serde_json::Value>(&line)
-                            .is_ok_and(|v| v.is_object() || v.is_string());
-                    if parses {
-                        self.json_item(line, &name, n)
-                    } else {
-                        plain(line)
+                    let read = matches!(first, Some(b'{' | b'"'))
+                        .then(|| jsonl::read(&line, &self.json_fields()));
+                    match read {
+                        Some(
+                            read @ (Ok(jsonl::Line::Text(_) | jsonl::Line::Object(_))
+                            | Err(jsonl::Bad::Repeated(_))),
+                        ) => self.json_fields_item(read, &name, n),
+                        _ => plain(line),
                     }
                 }
                 _ => plain(line),
@@ -852,42 +862,67 @@ impl ItemReader {
         }
     }
 
-    fn json_item(&self, line: Vec<u8>, name: &str, n: u64) -> Item {
-        let fallback = format!("{name}:{n}");
+    /// The fields a JSON line is read for: the text, then the id.
+    fn json_fields(&self) -> [&str; 2] {
+        [
+            self.columns.text.as_str(),
+            self.columns.id.as_deref().unwrap_or("id"),
+        ]
+    }
+
+    fn json_item(&self, line: &[u8], name: &str, n: u64) -> Item {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Item {
-                id: fallback,
+                id: format!("{name}:{n}"),
                 text: Err(format!("{name}, line {n}: empty line")),
             };
         }
-        let v: serde_json::Value = match serde_json::from_slice(&line) {
-            Ok(v) => v,
+        self.json_fields_item(jsonl::read(line, &self.json_fields()), name, n)
+    }
+
+    /// The item of a JSON line read for [`ItemReader::json_fields`].
+    fn json_fields_item(
+        &self,
+        read: std::result::Result<jsonl::Line, jsonl::Bad>,
+        name: &str,
+        n: u64,
+    ) -> Item {
+        let fallback = format!("{name}:{n}");
+        let names = self.json_fields();
+        let (text, id) = match read {
             Err(e) => {
                 return Item {
                     id: fallback,
-                    text: Err(format!("{name}, line {n}: invalid JSON: {e}")),
+                    text: Err(format!("{name}, line {n}: {e}")),
                 }
             }
-        };
-        let id_field = self.columns.id.as_deref().unwrap_or("id");
-        let id = match v.get(id_field) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(x)) => x.to_string(),
-            _ => fallback,
-        };
-        let text = match &v {
-            serde_json::Value::String(s) => Some(s.as_str()),
-            _ => v.get(&self.columns.text).and_then(|t| t.as_str()),
+            Ok(jsonl::Line::Text(s)) => (Some(s), None),
+            Ok(jsonl::Line::Other) => (None, None),
+            Ok(jsonl::Line::Object(values)) => {
+                let id = match jsonl::get(&values, &names, names[1]) {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    Some(serde_json::Value::Number(x)) => Some(x.to_string()),
+                    _ => None,
+                };
+                let text = match jsonl::get(&values, &names, names[0]) {
+                    Some(serde_json::Value::String(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                (text, id)
+            }
         };
         let text = match text {
             Some(t) if t.trim().is_empty() => Err(format!("{name}, line {n}: empty text")),
-            Some(t) => Ok(t.to_string()),
+            Some(t) => Ok(t),
             None => Err(format!(
                 "{name}, line {n}: no string field `{}`",
                 self.columns.text
             )),
         };
-        Item { id, text }
+        Item {
+            id: id.unwrap_or(fallback),
+            text,
+        }
     }
 
     fn csv<R: Read, F: FnMut(Item) -> Result<()>>(

@@ -414,3 +414,46 @@ fn a_repeated_id_column_stops_before_anything_is_scored() {
         "{err}"
     );
 }
+
+#[test]
+fn a_jsonl_field_named_twice_gets_an_error_row_and_the_rest_are_scored() {
+    // `{"text": A, "text": B}` is JSON whose meaning is not known: taking
+    // either text would score one of them unasked. Its line gets an error
+    // row, in a file and in standard input read as JSON lines, and the others
+    // are scored.
+    let dir = tempfile::tempdir().unwrap();
+    let lines = format!(
+        "{}\n{}\n{}\n",
+        serde_json::json!({"id": "a", "text": SATIRE}),
+        format_args!(r#"{{"id": "b", "text": "{REAL}", "text": "Area man wins"}}"#),
+        serde_json::json!({"id": "c", "text": REAL}),
+    );
+    let file = write(dir.path(), "in.jsonl", &lines);
+    for (args, input, name) in [
+        (vec!["score", file.to_str().unwrap()], None, "in.jsonl"),
+        (
+            vec!["score", "--stdin", "jsonl", "-"],
+            Some(lines.as_str()),
+            "-",
+        ),
+        (
+            vec!["score", "--stdin", "auto", "-"],
+            Some(lines.as_str()),
+            "-",
+        ),
+    ] {
+        let out = satire(&args, input);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let rows = score_rows(&out);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("a", "satire"));
+        assert_eq!((rows[2].0.as_str(), rows[2].1.as_str()), ("c", "real"));
+        assert!(rows[1].2.is_none() && rows[1].1.is_empty(), "{rows:?}");
+        assert!(
+            rows[1].3.ends_with(&format!(
+                "{name}, line 2: field `text` appears more than once"
+            )),
+            "{rows:?}"
+        );
+    }
+}

@@ -5,8 +5,12 @@ mod common;
 use common::*;
 
 fn train_err(csv: &str) -> String {
+    train_err_in("data.csv", csv)
+}
+
+fn train_err_in(name: &str, content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "data.csv", csv);
+    let data = write(dir.path(), name, content);
     let out_model = dir.path().join("m.satmodel");
     let out = satire(
         &[
@@ -22,7 +26,7 @@ fn train_err(csv: &str) -> String {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out_model.exists(), "no model written on error");
-    assert!(err.contains("data.csv"), "names the file: {err}");
+    assert!(err.contains(name), "names the file: {err}");
     err
 }
 
@@ -154,6 +158,25 @@ fn a_repeated_label_column_names_both() {
         err.contains("line 1")
             && err
                 .contains("column `label` appears more than once in the header (columns 2 and 4)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_jsonl_field_named_twice_names_its_line() {
+    // A JSON object may repeat a name; a general JSON reader keeps the last
+    // one without a word, which would train on `satire` here.
+    let err = train_err_in(
+        "data.jsonl",
+        concat!(
+            r#"{"label": "satire", "text": "Area man wins"}"#,
+            "\n",
+            r#"{"label": "real", "text": "Senate passes bill", "label": "satire"}"#,
+            "\n",
+        ),
+    );
+    assert!(
+        err.contains("data.jsonl, line 2: field `label` appears more than once"),
         "{err}"
     );
 }
