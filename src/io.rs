@@ -14,6 +14,10 @@ use crate::model::Label;
 
 mod jsonl;
 
+/// The byte-order mark some editors put at the start of a UTF-8 file (the
+/// CSV reader skips it too): not part of the first line of a line-based file.
+const BOM: &str = "\u{feff}";
+
 /// Default cap on one item's size in bytes (`--max-bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -403,6 +407,10 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     for (i, line) in BufReader::new(open(path)?).lines().enumerate() {
         let n = i as u64 + 1;
         let line = line.map_err(|e| Error::input(path, Some(n), e.to_string()))?;
+        let line = match line.strip_prefix(BOM) {
+            Some(rest) if n == 1 => rest,
+            _ => line.as_str(),
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -427,9 +435,10 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if text.trim().is_empty() {
             return Err(Error::input(path, Some(n), "empty text"));
         }
-        let id = field(names[2])
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{}:{n}", path.display()));
+        let id = match jsonl::get(&values, &names, names[2]) {
+            Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => s.clone(),
+            _ => format!("{}:{n}", path.display()),
+        };
         out.push(Example {
             id,
             label,
@@ -834,7 +843,10 @@ impl ItemReader {
                 })?;
                 continue;
             }
-            let line = std::mem::take(&mut buf);
+            let mut line = std::mem::take(&mut buf);
+            if n == 1 && line.starts_with(BOM.as_bytes()) {
+                line.drain(..BOM.len());
+            }
             let plain = |line| Item {
                 id: format!("{name}:{n}"),
                 text: self.decode(line, &name, Some(n)),
@@ -900,14 +912,12 @@ impl ItemReader {
             Ok(jsonl::Line::Other) => (None, None),
             Ok(jsonl::Line::Object(values)) => {
                 let id = match jsonl::get(&values, &names, names[1]) {
-                    Some(serde_json::Value::String(s)) => Some(s.clone()),
-                    Some(serde_json::Value::Number(x)) => Some(x.to_string()),
+                    Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => Some(s.clone()),
                     _ => None,
                 };
-                let text = match jsonl::get(&values, &names, names[0]) {
-                    Some(serde_json::Value::String(s)) => Some(s.clone()),
-                    _ => None,
-                };
+                let text = jsonl::get(&values, &names, names[0])
+                    .and_then(jsonl::Field::as_str)
+                    .map(str::to_string);
                 (text, id)
             }
         };

@@ -457,3 +457,35 @@ fn a_jsonl_field_named_twice_gets_an_error_row_and_the_rest_are_scored() {
         );
     }
 }
+
+#[test]
+fn jsonl_ids_are_kept_as_written_and_a_byte_order_mark_is_skipped() {
+    // A UTF-8 byte-order mark (Notepad, PowerShell) starts the first line;
+    // it is no part of the JSON, as the CSV reader also skips it. Numeric
+    // ids are printed as written: re-formatted, `2.50` would become `2.5`
+    // and an id past 64 bits would lose digits, making ids collide.
+    let dir = tempfile::tempdir().unwrap();
+    let long = "123456789012345678901234567891";
+    let lines = format!(
+        "\u{feff}{}\n{}\n{}\n",
+        format_args!(r#"{{"id": 2.50, "text": "{SATIRE}"}}"#),
+        format_args!(r#"{{"id": {long}, "text": "{REAL}"}}"#),
+        format_args!(r#"{{"id": -7, "text": "{REAL}"}}"#),
+    );
+    let file = write(dir.path(), "bom.jsonl", &lines);
+    for (args, input) in [
+        (vec!["score", file.to_str().unwrap()], None),
+        (vec!["score", "--stdin", "jsonl", "-"], Some(lines.as_str())),
+        (vec!["score", "--stdin", "auto", "-"], Some(lines.as_str())),
+    ] {
+        let out = satire(&args, input);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let rows = score_rows(&out);
+        let got: Vec<_> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+        assert_eq!(
+            got,
+            [("2.50", "satire"), (long, "real"), ("-7", "real")],
+            "{args:?}"
+        );
+    }
+}

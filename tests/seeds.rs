@@ -63,3 +63,20 @@ fn eval_on_seeds_reports_perfect_accuracy() {
     assert_eq!(v[0]["accuracy"], 1.0);
     assert_eq!(v[0]["confusion"], serde_json::json!([[4, 0], [0, 1]]));
 }
+
+#[test]
+fn eval_reads_the_seeds_from_jsonl_starting_with_a_byte_order_mark() {
+    // The first line's mark is skipped, not reported as invalid JSON.
+    let dir = tempfile::tempdir().unwrap();
+    let mut jsonl = String::from("\u{feff}");
+    for (i, (text, label)) in seed_texts().into_iter().enumerate() {
+        let row = serde_json::json!({"id": i, "label": label, "text": text});
+        jsonl.push_str(&format!("{row}\n"));
+    }
+    let file = write(dir.path(), "seeds.jsonl", &jsonl);
+    let out = satire(&["eval", file.to_str().unwrap(), "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["n"], 5);
+    assert_eq!(v[0]["confusion"], serde_json::json!([[4, 0], [0, 1]]));
+}

@@ -5,12 +5,16 @@
 //! without a word. For a field the tool reads, that would score or train on
 //! one of two texts (or labels) chosen unasked, so a field asked for that
 //! appears more than once is reported instead. Fields not asked for are
-//! skipped without being built, whatever they hold.
+//! skipped without being built, whatever they hold, and a number is kept as
+//! written: as an id, `2.50` stays `2.50` and an integer too large for 64
+//! bits keeps every digit.
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
 
 /// What one line holds.
 #[derive(Debug, PartialEq)]
@@ -19,9 +23,46 @@ pub(crate) enum Line {
     Text(String),
     /// An object: the values of the fields asked for, in the order asked
     /// (`None` for a field it does not have).
-    Object(Vec<Option<Value>>),
+    Object(Vec<Option<Field>>),
     /// Any other JSON value (number, array, `true`, `null`...).
     Other,
+}
+
+/// The value of a field asked for.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Field {
+    /// A string, unescaped.
+    Str(String),
+    /// A number, as written.
+    Number(String),
+    /// Anything else: an object, an array, `true`, `false` or `null`.
+    Other,
+}
+
+impl Field {
+    /// The string, if the field holds one.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+        // Read raw first: a number parsed as one would be rewritten
+        // (`2.50` as `2.5`) or rounded (past 64 bits).
+        let raw = <&RawValue>::deserialize(d)?.get();
+        Ok(match raw.as_bytes().first() {
+            // Already checked as JSON: without a backslash, what lies
+            // between the quotes is the string.
+            Some(b'"') if !raw.contains('\\') => Field::Str(raw[1..raw.len() - 1].to_string()),
+            Some(b'"') => Field::Str(serde_json::from_str(raw).map_err(de::Error::custom)?),
+            Some(b'-' | b'0'..=b'9') => Field::Number(raw.to_string()),
+            _ => Field::Other,
+        })
+    }
 }
 
 /// Why a line could not be read.
@@ -58,10 +99,10 @@ pub(crate) fn read(line: &[u8], names: &[&str]) -> Result<Line, Bad> {
 
 /// Looks a value up by its name in `names` as given to [`read`].
 pub(crate) fn get<'v>(
-    values: &'v [Option<Value>],
+    values: &'v [Option<Field>],
     names: &[&str],
     name: &str,
-) -> Option<&'v Value> {
+) -> Option<&'v Field> {
     let i = names.iter().position(|n| *n == name)?;
     values.get(i)?.as_ref()
 }
@@ -100,7 +141,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read, A::Error> {
-        let mut values: Vec<Option<Value>> = vec![None; self.names.len()];
+        let mut values: Vec<Option<Field>> = (0..self.names.len()).map(|_| None).collect();
         let mut repeated = None;
         while let Some(at) = map.next_key_seed(KeySeed { names: self.names })? {
             match at {
@@ -178,7 +219,7 @@ mod tests {
 
     const NAMES: &[&str] = &["text", "id"];
 
-    fn object(line: &str) -> Vec<Option<Value>> {
+    fn object(line: &str) -> Vec<Option<Field>> {
         match read(line.as_bytes(), NAMES) {
             Ok(Line::Object(v)) => v,
             other => panic!("{line}: {other:?}"),
@@ -188,14 +229,36 @@ mod tests {
     #[test]
     fn fields_asked_for_are_kept_and_the_rest_skipped() {
         let v = object(
-            r#"{"id": 7, "meta": {"text": "nested"}, "text": "Area Man", "x": [1, {"id": 2}]}"#,
+            r#"{"id": 7, "meta": {"text": "nested"}, "text": "Area \"Man\"\n", "x": [1, {"id": 2}]}"#,
         );
-        assert_eq!(v, [Some(Value::from("Area Man")), Some(Value::from(7))]);
-        assert_eq!(get(&v, NAMES, "id"), Some(&Value::from(7)));
+        let text = Field::Str("Area \"Man\"\n".into());
+        assert_eq!(v, [Some(text), Some(Field::Number("7".into()))]);
+        assert_eq!(get(&v, NAMES, "id"), Some(&Field::Number("7".into())));
         assert_eq!(get(&v, NAMES, "label"), None);
         assert_eq!(object(r#"{"title": "no text"}"#), [None, None]);
         // Escapes in keys are read as the name they spell.
-        assert_eq!(object(r#"{"t\u0065xt": "x"}"#)[0], Some(Value::from("x")));
+        assert_eq!(
+            object(r#"{"t\u0065xt": "x"}"#)[0],
+            Some(Field::Str("x".into()))
+        );
+    }
+
+    #[test]
+    fn numbers_are_kept_as_written() {
+        let long = "123456789012345678901234567890";
+        for (id, kept) in [
+            ("2.50", Field::Number("2.50".into())),
+            ("-0", Field::Number("-0".into())),
+            (long, Field::Number(long.into())),
+            ("1E3", Field::Number("1E3".into())),
+            ("null", Field::Other),
+            ("[1]", Field::Other),
+            (r#"{"a": 1}"#, Field::Other),
+            ("false", Field::Other),
+        ] {
+            let v = object(&format!(r#"{{"text": "x", "id": {id} }}"#));
+            assert_eq!(v[1], Some(kept), "{id}");
+        }
     }
 
     #[test]
@@ -213,7 +276,7 @@ mod tests {
             }
         }
         let v = object(r#"{"note": 1, "note": 2, "text": "ok"}"#);
-        assert_eq!(v[0], Some(Value::from("ok")));
+        assert_eq!(v[0], Some(Field::Str("ok".into())));
         // The first repeated field is the one named.
         let e = read(br#"{"id": 1, "id": 2, "text": "a", "text": "b"}"#, NAMES);
         assert!(matches!(e, Err(Bad::Repeated(n)) if n == "id"));
