@@ -532,7 +532,8 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {
-            format!("row has {len} fields, the header has {expected_len}")
+            let fields = if *len == 1 { "field" } else { "fields" };
+            format!("row has {len} {fields}, the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
         csv::ErrorKind::Io(io) => io.to_string(),
@@ -863,7 +864,7 @@ impl ItemReader {
                     match read {
                         Some(
                             read @ (Ok(jsonl::Line::Text(_) | jsonl::Line::Object(_))
-                            | Err(jsonl::Bad::Repeated(_))),
+                            | Err(jsonl::Bad::Repeated { .. })),
                         ) => self.json_fields_item(read, &name, n),
                         _ => plain(line),
                     }
@@ -901,20 +902,30 @@ impl ItemReader {
     ) -> Item {
         let fallback = format!("{name}:{n}");
         let names = self.json_fields();
+        let id_in = |values: &[Option<jsonl::Field>]| match jsonl::get(values, &names, names[1]) {
+            Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => Some(s.clone()),
+            _ => None,
+        };
         let (text, id) = match read {
             Err(e) => {
+                // A line naming its text twice still has its id, unless
+                // the id is what it names twice.
+                let id = match &e {
+                    jsonl::Bad::Repeated {
+                        name: field,
+                        values,
+                    } if field != names[1] => id_in(values),
+                    _ => None,
+                };
                 return Item {
-                    id: fallback,
+                    id: id.unwrap_or(fallback),
                     text: Err(format!("{name}, line {n}: {e}")),
-                }
+                };
             }
             Ok(jsonl::Line::Text(s)) => (Some(s), None),
             Ok(jsonl::Line::Other) => (None, None),
             Ok(jsonl::Line::Object(values)) => {
-                let id = match jsonl::get(&values, &names, names[1]) {
-                    Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => Some(s.clone()),
-                    _ => None,
-                };
+                let id = id_in(&values);
                 let text = jsonl::get(&values, &names, names[0])
                     .and_then(jsonl::Field::as_str)
                     .map(str::to_string);

@@ -21,11 +21,11 @@ fn hostile_folder(dir: &Path) {
     put("04_too_big.txt", seeds[3].0.as_bytes()); // 3,576 bytes; the limit is 3,000
     put(
         "05_ragged.csv",
-        b"id,text\nr1,Area Man Wins Award\nr2,too,many\nr3,\"fine, quoted\"\n",
+        b"id,text\nr1,Area Man Wins Award\nr2,too,many\nr2b\nr3,\"fine, quoted\"\n",
     );
     put(
         "06_lines.jsonl",
-        b"{\"id\":\"j1\",\"text\":\"Area Man Wins\"}\n{not json\n{\"id\":\"j3\"}\n\"a bare string headline\"\n \n",
+        b"{\"id\":\"j1\",\"text\":\"Area Man Wins\"}\n{not json\n{\"id\":\"j3\"}\n\"a bare string headline\"\n \n{\"id\":\"j6\",\"text\":\"x\",\"id\":\"j7\"}\n",
     );
     std::os::unix::fs::symlink(".", dir.join("07_loop")).unwrap();
     std::os::unix::fs::symlink("/nonexistent/satire-test", dir.join("08_dangling.txt")).unwrap();
@@ -90,7 +90,12 @@ fn every_bad_item_gets_its_row_in_order() {
             (
                 format!("{d}/05_ragged.csv:3"),
                 "",
-                "05_ragged.csv, line 3: row has 3 fields",
+                "05_ragged.csv, line 3: row has 3 fields, the header has 2",
+            ),
+            (
+                format!("{d}/05_ragged.csv:4"),
+                "",
+                "05_ragged.csv, line 4: row has 1 field, the header has 2",
             ),
             ("r3".into(), "*", ""),
             ("j1".into(), "*", ""),
@@ -109,6 +114,11 @@ fn every_bad_item_gets_its_row_in_order() {
                 format!("{d}/06_lines.jsonl:5"),
                 "",
                 "06_lines.jsonl, line 5: empty line",
+            ),
+            (
+                format!("{d}/06_lines.jsonl:6"),
+                "",
+                "06_lines.jsonl, line 6: field `id` appears more than once",
             ),
             (format!("{d}/07_loop"), "", "07_loop: symlink loop"),
             (

@@ -448,6 +448,8 @@ fn a_jsonl_field_named_twice_gets_an_error_row_and_the_rest_are_scored() {
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("a", "satire"));
         assert_eq!((rows[2].0.as_str(), rows[2].1.as_str()), ("c", "real"));
+        // Its id is read: the row is found by it.
+        assert_eq!(rows[1].0, "b", "{rows:?}");
         assert!(rows[1].2.is_none() && rows[1].1.is_empty(), "{rows:?}");
         assert!(
             rows[1].3.ends_with(&format!(

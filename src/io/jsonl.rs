@@ -70,15 +70,19 @@ impl<'de> Deserialize<'de> for Field {
 pub(crate) enum Bad {
     /// Not one JSON value.
     Invalid(serde_json::Error),
-    /// An object naming a field asked for more than once.
-    Repeated(String),
+    /// An object naming a field asked for more than once: its name, and
+    /// the first value of each field asked for.
+    Repeated {
+        name: String,
+        values: Vec<Option<Field>>,
+    },
 }
 
 impl fmt::Display for Bad {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Bad::Invalid(e) => write!(f, "invalid JSON: {e}"),
-            Bad::Repeated(name) => write!(f, "field `{name}` appears more than once"),
+            Bad::Repeated { name, .. } => write!(f, "field `{name}` appears more than once"),
         }
     }
 }
@@ -93,7 +97,10 @@ pub(crate) fn read(line: &[u8], names: &[&str]) -> Result<Line, Bad> {
     de.end().map_err(Bad::Invalid)?;
     match read {
         Read::Line(line) => Ok(line),
-        Read::Repeated(i) => Err(Bad::Repeated(names[i].to_string())),
+        Read::Repeated(i, values) => Err(Bad::Repeated {
+            name: names[i].to_string(),
+            values,
+        }),
     }
 }
 
@@ -110,7 +117,7 @@ pub(crate) fn get<'v>(
 enum Read {
     Line(Line),
     /// The index in `names` of the first field found twice.
-    Repeated(usize),
+    Repeated(usize, Vec<Option<Field>>),
 }
 
 struct LineSeed<'n> {
@@ -156,7 +163,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             }
         }
         Ok(match repeated {
-            Some(i) => Read::Repeated(i),
+            Some(i) => Read::Repeated(i, values),
             None => Read::Line(Line::Object(values)),
         })
     }
@@ -269,7 +276,7 @@ mod tests {
             r#"{"te\u0078t": "one", "text": "two"}"#,
         ] {
             match read(line.as_bytes(), NAMES) {
-                Err(e @ Bad::Repeated(_)) => {
+                Err(e @ Bad::Repeated { .. }) => {
                     assert_eq!(e.to_string(), "field `text` appears more than once")
                 }
                 other => panic!("{line}: {other:?}"),
@@ -279,7 +286,12 @@ mod tests {
         assert_eq!(v[0], Some(Field::Str("ok".into())));
         // The first repeated field is the one named.
         let e = read(br#"{"id": 1, "id": 2, "text": "a", "text": "b"}"#, NAMES);
-        assert!(matches!(e, Err(Bad::Repeated(n)) if n == "id"));
+        assert!(
+            matches!(&e, Err(Bad::Repeated { name, values }) if name == "id"
+                && values[0] == Some(Field::Str("a".into()))
+                && values[1] == Some(Field::Number("1".into()))),
+            "{e:?}"
+        );
     }
 
     #[test]
