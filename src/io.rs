@@ -484,6 +484,9 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
         let file_i = find_column(&headers, "file", &labels_csv)?;
         let label_i = find_column(&headers, "label", &labels_csv)?;
         let mut rec = csv::StringRecord::new();
+        // Each file's first line: a file listed twice would be counted
+        // twice, or under both labels, without a word.
+        let mut listed = std::collections::HashMap::new();
         while rdr
             .read_record(&mut rec)
             .map_err(|e| csv_error(&labels_csv, e))?
@@ -492,6 +495,17 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
             let label = parse_label(&rec[label_i], &labels_csv, line)?;
             let file = dir.join(&rec[file_i]);
             let text = read_text_file(&file)?;
+            // The file exists (it was just read): its canonical path names
+            // it however it is spelt (`./a.txt`, a symlink).
+            let same = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            if let Some(first) = listed.insert(same, line) {
+                let first = first.map_or(String::new(), |l| format!(" (first on line {l})"));
+                return Err(Error::input(
+                    &labels_csv,
+                    line,
+                    format!("`{}` is listed more than once{first}", &rec[file_i]),
+                ));
+            }
             out.push(Example {
                 id: file.display().to_string(),
                 label,

@@ -180,3 +180,37 @@ fn a_jsonl_field_named_twice_names_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_listed_twice_in_labels_csv_names_both_lines() {
+    // Listed twice, a file would be trained on twice, here once under each
+    // label; `./` or not, it is the same file.
+    let dir = tempfile::tempdir().unwrap();
+    let texts = seed_texts();
+    let mut labels = String::from("file,label\n");
+    for (i, (text, label)) in texts.iter().enumerate() {
+        write(dir.path(), &format!("{i}.txt"), text);
+        labels.push_str(&format!("{i}.txt,{label}\n"));
+    }
+    for (again, first_line) in [("1.txt,satire", 3), ("./0.txt,satire", 2)] {
+        write(dir.path(), "labels.csv", &format!("{labels}{again}\n"));
+        let model = dir.path().join("m.satmodel");
+        let path = dir.path().to_str().unwrap();
+        for verb in [
+            vec!["train", "-q", "-o", model.to_str().unwrap(), path],
+            vec!["eval", path],
+        ] {
+            let out = satire(&verb, None);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            let file = again.split(',').next().unwrap();
+            assert!(
+                err.contains(&format!(
+                    "labels.csv, line 7: `{file}` is listed more than once (first on line {first_line})"
+                )),
+                "{err}"
+            );
+            assert!(!model.exists());
+        }
+    }
+}
