@@ -435,10 +435,9 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if text.trim().is_empty() {
             return Err(Error::input(path, Some(n), "empty text"));
         }
-        let id = match jsonl::get(&values, &names, names[2]) {
-            Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => s.clone(),
-            _ => format!("{}:{n}", path.display()),
-        };
+        let id = jsonl::get(&values, &names, names[2])
+            .and_then(jsonl::Field::as_id)
+            .map_or_else(|| format!("{}:{n}", path.display()), str::to_string);
         out.push(Example {
             id,
             label,
@@ -916,9 +915,10 @@ impl ItemReader {
     ) -> Item {
         let fallback = format!("{name}:{n}");
         let names = self.json_fields();
-        let id_in = |values: &[Option<jsonl::Field>]| match jsonl::get(values, &names, names[1]) {
-            Some(jsonl::Field::Str(s) | jsonl::Field::Number(s)) => Some(s.clone()),
-            _ => None,
+        let id_in = |values: &[Option<jsonl::Field>]| {
+            jsonl::get(values, &names, names[1])
+                .and_then(jsonl::Field::as_id)
+                .map(str::to_string)
         };
         let (text, id) = match read {
             Err(e) => {

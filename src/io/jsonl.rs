@@ -47,6 +47,14 @@ impl Field {
             _ => None,
         }
     }
+
+    /// What the field gives as an id: a string, or a number as written.
+    pub(crate) fn as_id(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) | Field::Number(s) => Some(s),
+            Field::Other => None,
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Field {
