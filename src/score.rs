@@ -6,7 +6,7 @@
 
 use crate::model::{Counting, Label, Model};
 use crate::table::{hash_word, Hit, Lookups, ScoreTable, SeenColumns};
-use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer};
+use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer, TokenizerConfig};
 
 /// The score of one text.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +143,11 @@ fn add_up<const K: usize>(
 pub struct Scorer<'m> {
     model: &'m Model,
     tokenizer: Tokenizer,
+    /// The model's tokenizer without word pairs, for the scoring path,
+    /// which asks for each pair itself (see [`Scorer::score`]).
+    words: Tokenizer,
+    /// Whether the model's tokens include word pairs.
+    pairs: bool,
     bufs: TokenBuffers,
     calibrated: bool,
     sums: Vec<f64>,
@@ -159,9 +164,17 @@ pub struct Scorer<'m> {
 impl<'m> Scorer<'m> {
     /// A scorer giving calibrated scores.
     pub fn new(model: &'m Model) -> Self {
+        let tokenizer = model.tokenizer();
+        let pairs = tokenizer.config().bigrams;
+        let words = Tokenizer::new(TokenizerConfig {
+            bigrams: false,
+            ..tokenizer.config().clone()
+        });
         Scorer {
             model,
-            tokenizer: model.tokenizer(),
+            tokenizer,
+            words,
+            pairs,
             bufs: TokenBuffers::default(),
             calibrated: true,
             sums: Vec::new(),
@@ -249,7 +262,15 @@ impl<'m> Scorer<'m> {
             // closure took each piece through memory, three calls a word
             // (with `ascii_word_end` and `Tokenizer::folded` inlined too,
             // 12.6% fewer instructions; see BENCHMARKS.md).
-            self.tokenizer.for_each_piece(
+            //
+            // The words come from the tokenizer without pairs: a pair is
+            // the last two words, which the table finds by their answers
+            // (see `Lookups::pair`), so it is asked here, right after its
+            // right word as the tokenizer would give it, and the
+            // tokenizer keeps no previous word for it.
+            let pairs = self.pairs;
+            let mut first = true;
+            self.words.for_each_piece(
                 text,
                 &mut self.bufs,
                 #[inline(always)]
@@ -259,10 +280,14 @@ impl<'m> Scorer<'m> {
                         Piece::Word(w, head) => {
                             let h = hash_word(w.as_bytes(), head);
                             lookups.word(table, text, h, w, head);
+                            if pairs & !first {
+                                tokens += 1;
+                                lookups.pair();
+                            }
+                            first = false;
                         }
-                        // Always the last two words (see `Piece::Pair`),
-                        // which the table finds the pair by.
-                        Piece::Pair(..) => lookups.pair(),
+                        // None: the tokenizer gives no pairs (see above).
+                        Piece::Pair(..) => {}
                         Piece::Cue(c) => lookups.known(cues[c as usize]),
                     }
                     if lookups.is_full() {
