@@ -18,6 +18,31 @@ mod jsonl;
 /// CSV reader skips it too): not part of the first line of a line-based file.
 const BOM: &str = "\u{feff}";
 
+/// What satire says of text that is not UTF-8, after where it fails.
+const NOT_UTF8: &str = "satire reads UTF-8 only: a file saved as Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+
+/// Why `bytes` are not UTF-8, as `e` (their [`std::str::from_utf8`]
+/// error) says: where, the bytes there, and what to do about them. Bytes
+/// that no UTF-8 text holds, such as `0xE9` (é in Latin-1) before a space,
+/// are what a file in a legacy single-byte encoding gives; text cut off
+/// inside a character is said to be so instead.
+pub(crate) fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    match e.error_len() {
+        Some(n) => {
+            let shown = bytes
+                .get(at..at + n)
+                .unwrap_or_default()
+                .iter()
+                .map(|b| format!("0x{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("invalid UTF-8 at byte {at} ({shown}); {NOT_UTF8}")
+        }
+        None => format!("invalid UTF-8 at byte {at}: the text ends inside a character"),
+    }
+}
+
 /// Default cap on one item's size in bytes (`--max-bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -404,14 +429,17 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
 
 fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(open(path)?).lines().enumerate() {
+    // Lines as bytes: `BufRead::lines` would say only "stream did not
+    // contain valid UTF-8" of a line that is not.
+    for (i, line) in BufReader::new(open(path)?).split(b'\n').enumerate() {
         let n = i as u64 + 1;
         let line = line.map_err(|e| Error::input(path, Some(n), e.to_string()))?;
-        let line = match line.strip_prefix(BOM) {
+        let line = match line.strip_prefix(BOM.as_bytes()) {
             Some(rest) if n == 1 => rest,
-            _ => line.as_str(),
+            _ => line.as_slice(),
         };
-        if line.trim().is_empty() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let names = [
@@ -419,7 +447,7 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
             cols.label.as_str(),
             cols.id.as_deref().unwrap_or("id"),
         ];
-        let values = match jsonl::read(line.as_bytes(), &names) {
+        let values = match jsonl::read(line, &names) {
             Ok(jsonl::Line::Object(values)) => values,
             Ok(_) => Vec::new(),
             Err(e) => return Err(Error::input(path, Some(n), e.to_string())),
@@ -450,11 +478,8 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
 fn read_text_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| {
-        Error::input(
-            path,
-            None,
-            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-        )
+        let why = not_utf8(e.as_bytes(), e.utf8_error());
+        Error::input(path, None, why)
     })
 }
 
@@ -548,7 +573,11 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
             let fields = if *len == 1 { "field" } else { "fields" };
             format!("row has {len} {fields}, the header has {expected_len}")
         }
-        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8 in field {}", err.field() + 1),
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "invalid UTF-8 in field {} at byte {} of the field; {NOT_UTF8}",
+            err.field() + 1,
+            err.valid_up_to()
+        ),
         csv::ErrorKind::Io(io) => io.to_string(),
         _ => e.to_string(),
     };
@@ -782,12 +811,8 @@ impl ItemReader {
         if buf.contains(&0) {
             return Err(format!("{at}: binary data (NUL byte)"));
         }
-        let text = String::from_utf8(buf).map_err(|e| {
-            format!(
-                "{at}: invalid UTF-8 at byte {}",
-                e.utf8_error().valid_up_to()
-            )
-        })?;
+        let text = String::from_utf8(buf)
+            .map_err(|e| format!("{at}: {}", not_utf8(e.as_bytes(), e.utf8_error())))?;
         if text.trim().is_empty() {
             return Err(format!("{at}: empty text"));
         }
@@ -1147,6 +1172,23 @@ impl<W: Write> ScoreWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_utf8_names_the_bytes_or_a_character_cut_off() {
+        let latin1 = &b"caf\xe9 au lait".to_vec()[..];
+        let e = std::str::from_utf8(latin1).unwrap_err();
+        let why = not_utf8(latin1, e);
+        assert!(
+            why.starts_with("invalid UTF-8 at byte 3 (0xE9); satire reads UTF-8 only"),
+            "{why}"
+        );
+        let cut = &"café".as_bytes()[..4];
+        let e = std::str::from_utf8(cut).unwrap_err();
+        assert_eq!(
+            not_utf8(cut, e),
+            "invalid UTF-8 at byte 3: the text ends inside a character"
+        );
+    }
 
     /// Reads one byte at a time, so every state meets a chunk boundary.
     struct Trickle<'a>(&'a [u8]);

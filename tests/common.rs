@@ -15,6 +15,15 @@ pub fn seeds() -> PathBuf {
 
 /// Runs `satire ARGS` from the repository root, with `stdin` fed in.
 pub fn satire(args: &[&str], stdin: Option<&str>) -> Output {
+    satire_with(args, stdin.map(str::as_bytes))
+}
+
+/// [`satire`] with `stdin` as bytes, which need not be UTF-8.
+pub fn satire_bytes(args: &[&str], stdin: &[u8]) -> Output {
+    satire_with(args, Some(stdin))
+}
+
+fn satire_with(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_satire"));
     cmd.args(args).current_dir(root());
     cmd.stdin(if stdin.is_some() {
@@ -26,12 +35,7 @@ pub fn satire(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = cmd.spawn().expect("the satire binary runs");
     if let Some(input) = stdin {
         use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
     }
     child.wait_with_output().unwrap()
 }

@@ -73,6 +73,81 @@ fn jsonl_and_stdin_lines() {
 }
 
 #[test]
+fn text_in_a_legacy_encoding_gets_an_error_row_saying_so_and_the_rest_are_scored() {
+    // `café` saved as Windows-1252 (or Latin-1): é is the single byte 0xE9,
+    // which no UTF-8 text holds before a space.
+    let hint = "Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // `@` stands for that byte.
+    let latin1 = |s: String| {
+        s.bytes()
+            .map(|b| if b == b'@' { 0xE9 } else { b })
+            .collect::<Vec<u8>>()
+    };
+    let csv = put(
+        "in.csv",
+        &latin1(format!("id,text\na,Area caf@ wins\nb,{SATIRE}\n")),
+    );
+    let txt = put("old.txt", b"Area caf\xe9 wins");
+    let jsonl = put(
+        "in.jsonl",
+        &latin1(format!(
+            "{{\"id\":\"j1\",\"text\":\"Area caf@ wins\"}}\n\"{REAL}\"\n"
+        )),
+    );
+    let out = satire(&["score", &csv, &txt, &jsonl], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows = score_rows(&out);
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "a",
+            "b",
+            txt.as_str(),
+            &format!("{jsonl}:1"),
+            &format!("{jsonl}:2")
+        ]
+    );
+    for (row, at) in [
+        (0, format!("{csv}, line 2: invalid UTF-8 at byte 8 (0xE9)")),
+        (2, format!("{txt}: invalid UTF-8 at byte 8 (0xE9)")),
+        (
+            3,
+            format!("{jsonl}, line 1: invalid UTF-8 at byte 27 (0xE9)"),
+        ),
+    ] {
+        let error = &rows[row].3;
+        assert!(error.contains(&at) && error.contains(hint), "{rows:?}");
+        assert_eq!(rows[row].1, "", "{rows:?}");
+    }
+    assert_eq!(rows[1].1, "satire", "{rows:?}");
+    assert_eq!(rows[4].1, "real", "{rows:?}");
+    // The same from standard input, read as JSON lines or guessed.
+    for format in ["jsonl", "auto"] {
+        let out = satire_bytes(
+            &["score", "--stdin", format, "-"],
+            &std::fs::read(&jsonl).unwrap(),
+        );
+        let rows = score_rows(&out);
+        assert_eq!(rows.len(), 2, "{format}: {rows:?}");
+        assert!(
+            rows[0]
+                .3
+                .contains("-, line 1: invalid UTF-8 at byte 27 (0xE9)")
+                && rows[0].3.contains(hint),
+            "{format}: {rows:?}"
+        );
+        assert_eq!(rows[1].1, "real", "{format}: {rows:?}");
+    }
+}
+
+#[test]
 fn files_in_error_get_rows_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", REAL);

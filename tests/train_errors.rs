@@ -8,9 +8,10 @@ fn train_err(csv: &str) -> String {
     train_err_in("data.csv", csv)
 }
 
-fn train_err_in(name: &str, content: &str) -> String {
+fn train_err_in(name: &str, content: impl AsRef<[u8]>) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), name, content);
+    let data = dir.path().join(name);
+    std::fs::write(&data, content).unwrap();
     let out_model = dir.path().join("m.satmodel");
     let out = satire(
         &[
@@ -177,6 +178,29 @@ fn a_jsonl_field_named_twice_names_its_line() {
     );
     assert!(
         err.contains("data.jsonl, line 2: field `label` appears more than once"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_in_a_legacy_encoding_names_its_line_and_the_encoding() {
+    // `café` saved as Windows-1252: é is the single byte 0xE9.
+    let hint = "Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+    let err = train_err_in(
+        "data.jsonl",
+        b"{\"label\": \"real\", \"text\": \"Senate passes bill\"}\n{\"label\": \"satire\", \"text\": \"Area caf\xe9 wins\"}\n",
+    );
+    assert!(
+        err.contains("data.jsonl, line 2: invalid UTF-8 at byte 37 (0xE9)") && err.contains(hint),
+        "{err}"
+    );
+    let err = train_err_in(
+        "data.csv",
+        b"id,label,text\na,real,Senate passes bill\nb,satire,Area caf\xe9 wins\n",
+    );
+    assert!(
+        err.contains("data.csv, line 3: invalid UTF-8 in field 3 at byte 8 of the field")
+            && err.contains(hint),
         "{err}"
     );
 }

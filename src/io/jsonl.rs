@@ -76,6 +76,8 @@ impl<'de> Deserialize<'de> for Field {
 /// Why a line could not be read.
 #[derive(Debug)]
 pub(crate) enum Bad {
+    /// Not UTF-8: why, as [`super::not_utf8`] says.
+    Utf8(String),
     /// Not one JSON value.
     Invalid(serde_json::Error),
     /// An object naming a field asked for more than once: its name, and
@@ -89,6 +91,7 @@ pub(crate) enum Bad {
 impl fmt::Display for Bad {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Bad::Utf8(why) => f.write_str(why),
             Bad::Invalid(e) => write!(f, "invalid JSON: {e}"),
             Bad::Repeated { name, .. } => write!(f, "field `{name}` appears more than once"),
         }
@@ -98,7 +101,11 @@ impl fmt::Display for Bad {
 /// Reads `line` as one JSON value, keeping the fields of an object named
 /// in `names` (a name given twice there is kept once, at its first place).
 pub(crate) fn read(line: &[u8], names: &[&str]) -> Result<Line, Bad> {
-    let mut de = serde_json::Deserializer::from_slice(line);
+    // Checked here rather than by the JSON reader, which would call a
+    // Latin-1 `é` an "invalid unicode code point" and say nothing of the
+    // encoding.
+    let text = std::str::from_utf8(line).map_err(|e| Bad::Utf8(super::not_utf8(line, e)))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let read = LineSeed { names }
         .deserialize(&mut de)
         .map_err(Bad::Invalid)?;
