@@ -713,9 +713,11 @@ impl AsciiWord {
             .unwrap_or(0);
         let (upper, lower) = (block.upper & part, block.lower & part);
         let letters = upper | lower;
-        if !self.upper && !self.lower && letters != 0 {
-            self.first_upper = upper & letters.wrapping_neg() & letters != 0;
-        }
+        // The word's first letter is in this part if none came before:
+        // without a branch, which words starting with a digit or `_`
+        // would make hard to predict.
+        let first = letters & letters.wrapping_neg();
+        self.first_upper |= !(self.upper | self.lower) & (upper & first != 0);
         // More than one capital: two in this part, or one here and one
         // before.
         self.uppers |= (upper & upper.wrapping_sub(1)) != 0 || (self.upper && upper != 0);
