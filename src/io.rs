@@ -19,7 +19,8 @@ mod jsonl;
 const BOM: &str = "\u{feff}";
 
 /// What satire says of text that is not UTF-8, after where it fails.
-const NOT_UTF8: &str = "satire reads UTF-8 only: a file saved as Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+const NOT_UTF8: &str =
+    "satire reads UTF-8 only; convert a Latin-1 or Windows-1252 file with `iconv -f WINDOWS-1252 -t UTF-8`";
 
 /// Why `bytes` are not UTF-8, as `e` (their [`std::str::from_utf8`]
 /// error) says: where, the bytes there, and what to do about them. Bytes
@@ -37,7 +38,7 @@ pub(crate) fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
                 .map(|b| format!("0x{b:02X}"))
                 .collect::<Vec<_>>()
                 .join(" ");
-            format!("invalid UTF-8 at byte {at} ({shown}); {NOT_UTF8}")
+            format!("invalid UTF-8 at byte {at} ({shown}): {NOT_UTF8}")
         }
         None => format!("invalid UTF-8 at byte {at}: the text ends inside a character"),
     }
@@ -574,7 +575,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
             format!("row has {len} {fields}, the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { err, .. } => format!(
-            "invalid UTF-8 in field {} at byte {} of the field; {NOT_UTF8}",
+            "invalid UTF-8 in field {} at byte {} of the field: {NOT_UTF8}",
             err.field() + 1,
             err.valid_up_to()
         ),
@@ -1179,7 +1180,7 @@ mod tests {
         let e = std::str::from_utf8(latin1).unwrap_err();
         let why = not_utf8(latin1, e);
         assert!(
-            why.starts_with("invalid UTF-8 at byte 3 (0xE9); satire reads UTF-8 only"),
+            why.starts_with("invalid UTF-8 at byte 3 (0xE9): satire reads UTF-8 only;"),
             "{why}"
         );
         let cut = &"café".as_bytes()[..4];

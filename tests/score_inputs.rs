@@ -76,7 +76,7 @@ fn jsonl_and_stdin_lines() {
 fn text_in_a_legacy_encoding_gets_an_error_row_saying_so_and_the_rest_are_scored() {
     // `café` saved as Windows-1252 (or Latin-1): é is the single byte 0xE9,
     // which no UTF-8 text holds before a space.
-    let hint = "Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+    let hint = "convert a Latin-1 or Windows-1252 file with `iconv -f WINDOWS-1252 -t UTF-8`";
     let dir = tempfile::tempdir().unwrap();
     let put = |name: &str, bytes: &[u8]| {
         let p = dir.path().join(name);

@@ -185,7 +185,7 @@ fn a_jsonl_field_named_twice_names_its_line() {
 #[test]
 fn text_in_a_legacy_encoding_names_its_line_and_the_encoding() {
     // `café` saved as Windows-1252: é is the single byte 0xE9.
-    let hint = "Latin-1 or Windows-1252 converts with `iconv -f WINDOWS-1252 -t UTF-8`";
+    let hint = "convert a Latin-1 or Windows-1252 file with `iconv -f WINDOWS-1252 -t UTF-8`";
     let err = train_err_in(
         "data.jsonl",
         b"{\"label\": \"real\", \"text\": \"Senate passes bill\"}\n{\"label\": \"satire\", \"text\": \"Area caf\xe9 wins\"}\n",
