@@ -146,8 +146,6 @@ pub struct Scorer<'m> {
     /// The model's tokenizer without word pairs, for the scoring path,
     /// which asks for each pair itself (see [`Scorer::score`]).
     words: Tokenizer,
-    /// Whether the model's tokens include word pairs.
-    pairs: bool,
     bufs: TokenBuffers,
     calibrated: bool,
     sums: Vec<f64>,
@@ -165,7 +163,6 @@ impl<'m> Scorer<'m> {
     /// A scorer giving calibrated scores.
     pub fn new(model: &'m Model) -> Self {
         let tokenizer = model.tokenizer();
-        let pairs = tokenizer.config().bigrams;
         let words = Tokenizer::new(TokenizerConfig {
             bigrams: false,
             ..tokenizer.config().clone()
@@ -174,7 +171,6 @@ impl<'m> Scorer<'m> {
             model,
             tokenizer,
             words,
-            pairs,
             bufs: TokenBuffers::default(),
             calibrated: true,
             sums: Vec::new(),
@@ -268,7 +264,7 @@ impl<'m> Scorer<'m> {
             // (see `Lookups::pair`), so it is asked here, right after its
             // right word as the tokenizer would give it, and the
             // tokenizer keeps no previous word for it.
-            let pairs = self.pairs;
+            let pairs = self.tokenizer.config().bigrams;
             let mut first = true;
             self.words.for_each_piece(
                 text,
