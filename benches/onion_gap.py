@@ -24,7 +24,7 @@ that. This script measures both by 5-fold cross-validation over the
    onion-or-not rows lower-cased, and scores the held-out misra rows and
    the held-out onion-or-not rows that have no capital.
 
-Rerun (about a minute):
+Rerun (about 30 seconds):
 
     pip install -r benches/requirements.txt
     cargo build --release
