@@ -16,8 +16,9 @@ that. This script measures both by 5-fold cross-validation over the
    onion-or-not against misra. A router that adds it to the shape evidence
    sends a headline to the onion component when it beats the shape's odds.
    Those are at least ln(22,895 / 69) = 5.8 (how much more often misra has a
-   headline with no capital), and the fitted Gaussians give more. The script
-   counts the headlines routed to onion-or-not for several such odds.
+   headline with no capital), and the default model's fitted Gaussians give
+   more (the script prints how much). The script counts the headlines routed
+   to onion-or-not for several such odds.
 
 2. Teach the misra component lower-case onion-or-not. `satire train` fits
    a misra model on each fold's misra rows, with and without the fold's
@@ -33,6 +34,7 @@ Rerun (about 30 seconds):
 import argparse
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -97,7 +99,24 @@ def satire_predicts(exe, tmp, train_texts, train_labels, held_texts):
     out = subprocess.run([exe, "score", "--quiet", "-m", model, os.path.join(tmp, "held.csv")],
                          check=True, capture_output=True, text=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
+    if len(rows) != len(held_texts) or any(r["error"] for r in rows):
+        sys.exit("satire score did not score every held-out row")
     return np.array([r["label"] == "satire" for r in rows])
+
+
+def router_odds(exe, texts):
+    """The default model's router log-odds for the misra component, per text
+    (`satire explain`, one text a line), which must be the component picked."""
+    out = subprocess.run([exe, "explain", "--format", "json", "--stdin", "lines", "-"],
+                         input="\n".join(t.replace("\n", " ") for t in texts) + "\n",
+                         check=True, capture_output=True, text=True).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    if len(rows) != len(texts) or any(r["error"] for r in rows):
+        sys.exit("satire explain did not score every headline")
+    if any(MISRA not in r["component"] for r in rows):
+        sys.exit("the default model routes some headlines with no capital elsewhere than misra")
+    p = np.array([r["router_p"] for r in rows])
+    return np.log(p) - np.log1p(-p)
 
 
 def main():
@@ -112,6 +131,10 @@ def main():
     olow = no_capital(ot)
     print(f"onion-or-not train.csv: {olow.sum()} of {len(ot)} headlines have no capital, "
           f"{(olow & ~oy).sum()} of them real")
+
+    odds = router_odds(args.satire, [ot[i] for i in np.flatnonzero(olow)])
+    print(f"the default model's router gives them to misra at odds of {odds.min():.1f} to "
+          f"{odds.max():.1f} nats (median {np.median(odds):.1f})")
 
     print("\n1. Routing by words: headlines sent to onion-or-not, out of fold")
     m_odds, o_odds = route_by_words(mt, my, ot, oy, olow)
