@@ -1079,6 +1079,81 @@ pub struct ScoreRow<'a> {
     pub error: &'a str,
 }
 
+/// A number written with a fixed count of decimals, exactly as
+/// `format!("{x:.D}")` writes it, without its cost on the output path:
+/// the standard library rounds the exact binary value in big-number
+/// arithmetic whenever its fast attempt gives up, and allocates a string;
+/// this scales, rounds and spells the digits in integers, on the stack.
+/// Where that could round otherwise than the exact value (a product within
+/// a few units in the last place of a half), or for numbers too large or not
+/// finite, it writes with `format!`.
+enum Fixed {
+    Short([u8; 32], usize),
+    Long(String),
+}
+
+impl Fixed {
+    fn new(x: f64, decimals: u32) -> Fixed {
+        debug_assert!(decimals <= 9);
+        let scale = 10u64.pow(decimals);
+        let s = x.abs() * scale as f64;
+        let floor = s.floor();
+        let half = s - floor - 0.5;
+        // Below 2^52 the scaled value and its rounding are exact integers
+        // in f64; the product is within half a unit in its last place of
+        // `|x| * scale`, so only a product that close to a half could round
+        // the other way than the exact value.
+        let ulps = s * f64::EPSILON * 4.0;
+        // False for NaN and infinities too.
+        let fits = s < (1u64 << 52) as f64;
+        if !fits || half.abs() <= ulps {
+            return Fixed::Long(format!("{x:.prec$}", prec = decimals as usize));
+        }
+        let n = (floor as u64) + u64::from(half > 0.0);
+        let (int, frac) = (n / scale, n % scale);
+        let mut buf = [0u8; 32];
+        let mut len = 0;
+        if x.is_sign_negative() {
+            buf[0] = b'-';
+            len = 1;
+        }
+        let mut digits = [0u8; 20];
+        let mut k = 0;
+        let mut v = int;
+        loop {
+            digits[k] = b'0' + (v % 10) as u8;
+            k += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        for &d in digits[..k].iter().rev() {
+            buf[len] = d;
+            len += 1;
+        }
+        if decimals > 0 {
+            buf[len] = b'.';
+            len += 1;
+            let mut f = frac;
+            for i in (0..decimals as usize).rev() {
+                buf[len + i] = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            len += decimals as usize;
+        }
+        Fixed::Short(buf, len)
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII digits, `-` and `.` are written.
+            Fixed::Short(buf, len) => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Fixed::Long(s) => s,
+        }
+    }
+}
+
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -1120,11 +1195,15 @@ impl<W: Write> ScoreWriter<W> {
 
     /// Writes one row.
     pub fn write(&mut self, row: &ScoreRow<'_>) -> std::io::Result<()> {
-        let p = row.p_satire.map(|p| format!("{p:.6}")).unwrap_or_default();
-        let lo = row.log_odds.map(|x| format!("{x:.4}")).unwrap_or_default();
+        let p = row.p_satire.map(|p| Fixed::new(p, 6));
+        let lo = row.log_odds.map(|x| Fixed::new(x, 4));
+        let (p, lo) = (
+            p.as_ref().map_or("", Fixed::as_str),
+            lo.as_ref().map_or("", Fixed::as_str),
+        );
         match self {
             ScoreWriter::Csv(csv) => csv
-                .write_record([row.id, row.label, &p, &lo, row.error])
+                .write_record([row.id, row.label, p, lo, row.error])
                 .map_err(csv_write_error)?,
             ScoreWriter::Jsonl(out) => {
                 let obj = serde_json::json!({
@@ -1175,6 +1254,77 @@ impl<W: Write> ScoreWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn std_fixed(x: f64, d: u32) -> String {
+        format!("{x:.prec$}", prec = d as usize)
+    }
+
+    #[test]
+    fn fixed_writes_what_format_writes() {
+        // Exact halves (odd multiples of 2^-k) where half-to-even decides,
+        // values just either side of them, negatives that round to zero,
+        // zeros, large and non-finite values.
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            1.0 / 128.0,
+            3.0 / 128.0,
+            0.00005,
+            -0.00004,
+            -0.000_000_4,
+            0.999_999_5,
+            0.999_999_499_999,
+            12.345_65,
+            -3.6874,
+            1e12,
+            -1e15,
+            4.5e15,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for k in 1..40 {
+            for odd in [1u64, 3, 5, 7, 101, 12345] {
+                let h = odd as f64 / (1u64 << k) as f64;
+                xs.extend([
+                    h,
+                    -h,
+                    h * 1000.0,
+                    f64::from_bits(h.to_bits() + 1),
+                    f64::from_bits(h.to_bits() - 1),
+                ]);
+            }
+        }
+        for x in xs {
+            for d in [0, 1, 4, 6] {
+                assert_eq!(
+                    Fixed::new(x, d).as_str(),
+                    std_fixed(x, d),
+                    "{x:e} to {d} places"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fixed_equals_format_on_any_f64(bits in proptest::num::u64::ANY, d in 0u32..=9) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assert_eq!(Fixed::new(x, d).as_str().to_string(), std_fixed(x, d));
+        }
+
+        #[test]
+        fn fixed_equals_format_on_probabilities_and_log_odds(p in 0.0f64..=1.0, lo in -1e6f64..1e6) {
+            proptest::prop_assert_eq!(Fixed::new(p, 6).as_str().to_string(), std_fixed(p, 6));
+            proptest::prop_assert_eq!(Fixed::new(lo, 4).as_str().to_string(), std_fixed(lo, 4));
+        }
+    }
 
     #[test]
     fn not_utf8_names_the_bytes_or_a_character_cut_off() {
