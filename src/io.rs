@@ -1088,6 +1088,7 @@ pub struct ScoreRow<'a> {
 /// a few units in the last place of a half), or for numbers too large or not
 /// finite, it writes with `format!`.
 enum Fixed {
+    /// The text is `buf[start..]`.
     Short([u8; 32], usize),
     Long(String),
 }
@@ -1109,46 +1110,34 @@ impl Fixed {
         if !fits || half.abs() <= ulps {
             return Fixed::Long(format!("{x:.prec$}", prec = decimals as usize));
         }
-        let n = (floor as u64) + u64::from(half > 0.0);
-        let (int, frac) = (n / scale, n % scale);
+        let mut v = (floor as u64) + u64::from(half > 0.0);
+        // Right to left: the decimals, the point, the whole part (at least
+        // one digit; under 2^52 it has at most 16), the sign.
         let mut buf = [0u8; 32];
-        let mut len = 0;
-        if x.is_sign_negative() {
-            buf[0] = b'-';
-            len = 1;
-        }
-        let mut digits = [0u8; 20];
-        let mut k = 0;
-        let mut v = int;
-        loop {
-            digits[k] = b'0' + (v % 10) as u8;
-            k += 1;
+        let mut at = buf.len();
+        for k in 0.. {
+            if k == decimals && decimals > 0 {
+                at -= 1;
+                buf[at] = b'.';
+            }
+            at -= 1;
+            buf[at] = b'0' + (v % 10) as u8;
             v /= 10;
-            if v == 0 {
+            if k >= decimals && v == 0 {
                 break;
             }
         }
-        for &d in digits[..k].iter().rev() {
-            buf[len] = d;
-            len += 1;
+        if x.is_sign_negative() {
+            at -= 1;
+            buf[at] = b'-';
         }
-        if decimals > 0 {
-            buf[len] = b'.';
-            len += 1;
-            let mut f = frac;
-            for i in (0..decimals as usize).rev() {
-                buf[len + i] = b'0' + (f % 10) as u8;
-                f /= 10;
-            }
-            len += decimals as usize;
-        }
-        Fixed::Short(buf, len)
+        Fixed::Short(buf, at)
     }
 
     fn as_str(&self) -> &str {
         match self {
             // Only ASCII digits, `-` and `.` are written.
-            Fixed::Short(buf, len) => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Fixed::Short(buf, start) => std::str::from_utf8(&buf[*start..]).unwrap_or_default(),
             Fixed::Long(s) => s,
         }
     }
