@@ -941,7 +941,9 @@ impl ItemReader {
         name: &str,
         n: u64,
     ) -> Item {
-        let fallback = format!("{name}:{n}");
+        // The id of a line without one, spelled only for such a line (as
+        // `decode` spells a row's place only for an error).
+        let fallback = || format!("{name}:{n}");
         let names = self.json_fields();
         let id_in = |values: &[Option<jsonl::Field>]| {
             jsonl::get(values, &names, names[1])
@@ -960,7 +962,7 @@ impl ItemReader {
                     _ => None,
                 };
                 return Item {
-                    id: id.unwrap_or(fallback),
+                    id: id.unwrap_or_else(fallback),
                     text: Err(format!("{name}, line {n}: {e}")),
                 };
             }
@@ -983,7 +985,7 @@ impl ItemReader {
             )),
         };
         Item {
-            id: id.unwrap_or(fallback),
+            id: id.unwrap_or_else(fallback),
             text,
         }
     }
