@@ -811,7 +811,14 @@ fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> 
             }
         };
         match bytes.get(i + 1) {
-            Some(&next) if next >= 0x80 => return None,
+            // A joiner before one of the common punctuation marks (`said.”`,
+            // in news text at the end of most quotes) ends the word there:
+            // the mark is no letter or digit, and no Extend or Format
+            // character that WB4 would look past. Any other non-ASCII
+            // character might be either.
+            Some(&next) if next >= 0x80 && common_punctuation(bytes, i + 1).is_none() => {
+                return None
+            }
             Some(&next)
                 if (letters && last.is_ascii_alphabetic() && next.is_ascii_alphabetic())
                     || (digits && last.is_ascii_digit() && next.is_ascii_digit()) =>
@@ -1374,6 +1381,13 @@ mod tests {
             "\u{2019}",
             "x\u{2019}",
             "\u{201C}",
+            "he said.\u{201D} Then",
+            "a,\u{201D}b",
+            "1,\u{2014}2",
+            "a:\u{2026}",
+            "a'\u{2019}b",
+            "a.\u{2018}b",
+            "a.\u{201D}\u{301}b",
         ] {
             assert_eq!(
                 tok.tokens_at(text, false),
@@ -1381,6 +1395,27 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_joiner_before_common_punctuation_ends_the_word_in_the_byte_scan() {
+        // `said.”` closes most quotes in news text: the scan ends the word
+        // at the joiner itself, where it used to hand the rest of the word
+        // to unicode-segmentation.
+        let end = |text: &str, start: usize| {
+            let bytes = text.as_bytes();
+            let mut block = Block::at(bytes, 0, true);
+            ascii_word_end(bytes, start, &mut block, true).map(|w| w.end)
+        };
+        assert_eq!(end("he said.\u{201D} Then", 3), Some(7));
+        assert_eq!(end("no,\u{201D} she", 0), Some(2));
+        assert_eq!(end("1,\u{2014}2", 0), Some(1));
+        assert_eq!(end("rock'\u{2019}", 0), Some(4));
+        // Before a mark the scan does not know, or one that a combining
+        // mark follows, it still falls back.
+        assert_eq!(end("a.\u{301}b", 0), None);
+        assert_eq!(end("a.\u{201D}\u{301}b", 0), None);
+        assert_eq!(end("a.\u{E9}", 0), None);
     }
 
     fn prop_assert_fast_eq_reference(
