@@ -263,9 +263,7 @@ impl Tokenizer {
                     }
                     None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
                 }
-            } else if bytes.get(pos + 1).is_some_and(|&c| c >= 0x80)
-                && common_punctuation(bytes, pos + 1).is_none()
-            {
+            } else if unknown_at(bytes, pos + 1) {
                 // A combining mark after it would join it: let UAX #29 decide.
                 pos = self.fallback(text, pos, bufs, &mut prev, &mut f);
             } else {
@@ -811,14 +809,11 @@ fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> 
             }
         };
         match bytes.get(i + 1) {
-            // A joiner before one of the common punctuation marks (`said.”`,
-            // in news text at the end of most quotes) ends the word there:
-            // the mark is no letter or digit, and no Extend or Format
-            // character that WB4 would look past. Any other non-ASCII
-            // character might be either.
-            Some(&next) if next >= 0x80 && common_punctuation(bytes, i + 1).is_none() => {
-                return None
-            }
+            // A joiner before common punctuation (`said.”`, in news text
+            // at the end of most quotes) ends the word there, as before a
+            // space; before a character the scan does not know, UAX #29
+            // decides.
+            Some(_) if unknown_at(bytes, i + 1) => return None,
             Some(&next)
                 if (letters && last.is_ascii_alphabetic() && next.is_ascii_alphabetic())
                     || (digits && last.is_ascii_digit() && next.is_ascii_digit()) =>
@@ -861,6 +856,15 @@ fn common_punctuation(bytes: &[u8], i: usize) -> Option<Common> {
         Some(&next) if next >= 0x80 => None,
         _ => Some(c),
     }
+}
+
+/// Whether `bytes[i]` starts a non-ASCII character other than [`Common`]
+/// punctuation followed by ASCII: one that may be a letter or digit, or an
+/// Extend or Format character that joins what is before it (WB4), so that
+/// the byte scan cannot tell where the segment before it ends.
+#[inline]
+fn unknown_at(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).is_some_and(|&c| c >= 0x80) && common_punctuation(bytes, i).is_none()
 }
 
 #[inline]
