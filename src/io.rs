@@ -18,6 +18,16 @@ mod jsonl;
 /// CSV reader skips it too): not part of the first line of a line-based file.
 const BOM: &str = "\u{feff}";
 
+/// The length of the byte-order mark that starts line `n` (from 1) of a
+/// file: only the first line can have one, which is no part of its text.
+fn bom_len(line: &[u8], n: u64) -> usize {
+    if n == 1 && line.starts_with(BOM.as_bytes()) {
+        BOM.len()
+    } else {
+        0
+    }
+}
+
 /// What satire says of text that is not UTF-8, after where it fails.
 const NOT_UTF8: &str =
     "satire reads UTF-8 only; convert a Latin-1 or Windows-1252 file with `iconv -f WINDOWS-1252 -t UTF-8`";
@@ -435,10 +445,7 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     for (i, line) in BufReader::new(open(path)?).split(b'\n').enumerate() {
         let n = i as u64 + 1;
         let line = line.map_err(|e| Error::input(path, Some(n), e.to_string()))?;
-        let line = match line.strip_prefix(BOM.as_bytes()) {
-            Some(rest) if n == 1 => rest,
-            _ => line.as_slice(),
-        };
+        let line = &line[bom_len(&line, n)..];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -886,9 +893,7 @@ impl ItemReader {
                 continue;
             }
             let mut line = std::mem::take(&mut buf);
-            if n == 1 && line.starts_with(BOM.as_bytes()) {
-                line.drain(..BOM.len());
-            }
+            line.drain(..bom_len(&line, n));
             let plain = |line| Item {
                 id: format!("{name}:{n}"),
                 text: self.decode(line, &name, Some(n)),
