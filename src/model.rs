@@ -47,12 +47,12 @@
 //! that name's weight; it measured better on all three datasets in
 //! cross-validation (README, "Accuracy").
 //!
-//! # File format (version 8)
+//! # File format (version 9)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`8`) |
+//! | 4 | format version, u32 little-endian (`9`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | checksum of the body (see `checksum` in `src/model.rs`), u64 little-endian |
@@ -83,7 +83,7 @@ use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
 /// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.

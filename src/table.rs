@@ -3,25 +3,31 @@
 //!
 //! Looking tokens up is the scoring path's main cost, and with a vocabulary
 //! of 76,000 tokens a general hash map plus a separate weight array costs
-//! three scattered memory reads per token. This table needs two:
+//! three scattered memory reads per token. This table needs two for a
+//! word and one for a pair:
 //!
-//! - a slot array of 8 bytes a slot (32 bits of the hash and the offset of
-//!   the token's record), at most two thirds full, probed linearly;
-//! - one record per token holding its weights (one `f64` per component),
-//!   its column and its bytes, records stored most frequent token first,
-//!   so that the tokens most texts use sit together in a few hundred
-//!   kilobytes.
+//! - for words, a slot array of 8 bytes a slot (32 bits of the hash and the
+//!   offset of the word's record), at most two thirds full, probed
+//!   linearly, and one record per word holding its weights (one `f64` per
+//!   component), its column and its bytes, records stored most frequent
+//!   word first, so that the words most texts use sit together in a few
+//!   hundred kilobytes;
+//! - for word pairs, which the scorer asks for as often as words and which
+//!   no memo answers, rows of fixed size, each a pair's key, column and
+//!   weights, at most half of them used, probed linearly: a row's address
+//!   follows from the hash, so a pair costs one cache miss, where a slot
+//!   naming a record costs two, one after the other.
 //!
 //! A word is found by its bytes' hash and confirmed by comparing its bytes,
 //! so the table never answers for a token the model does not know. A word
-//! pair `"left right"` is found by its two words' records instead: it is
-//! stored under [`pair_key`] of the slot values of its words, and its record
-//! holds that key, so the scorer, which has just looked both words up,
-//! finds the pair with one integer hash and one integer compare, never
-//! reading the words' bytes again. A word of a pair that is no token of the
-//! model gets a record too, a *shadow* one (no column, no weights, marked in
-//! its slot), which gives the pair its key and is never counted as a token.
-//! Words never contain a space, so a token holding one is always a pair.
+//! pair `"left right"` is found by its two words' records instead: its row
+//! is placed by the hash of, and holds, [`pair_key`] of the slot values of
+//! its words, so the scorer, which has just looked both words up, finds the
+//! pair with one integer hash and one integer compare, never reading the
+//! words' bytes again. A word of a pair that is no token of the model gets
+//! a record too, a *shadow* one (no column, no weights, marked in its slot),
+//! which gives the pair its key and is never counted as a token. Words never
+//! contain a space, so a token holding one is always a pair.
 //!
 //! The scorer asks in batches ([`Lookups`]), so that the cache misses of
 //! a batch's slots and records overlap instead of coming one at a time,
@@ -104,9 +110,12 @@ const EMPTY: u32 = u32::MAX;
 /// says "a token found".
 const SHADOW: u32 = 1 << 31;
 
-/// The top bit of a record's key length: a pair's record, its
-/// [`pair_key`] stored after its key.
+/// What a used pair row holds where a record holds its key length: no
+/// word's length, so that no pair is ever taken for a word.
 const PAIR: u32 = 1 << 31;
+
+/// The key of an empty pair row: two [`EMPTY`] words, which no pair has.
+const NO_PAIR: u64 = u64::MAX;
 
 /// The column of a shadow word's record.
 const NO_COLUMN: u32 = u32::MAX;
@@ -114,11 +123,17 @@ const NO_COLUMN: u32 = u32::MAX;
 /// log2 of the filter's size in bits.
 const FILTER_BITS: u32 = 20;
 
-/// The filter of `slots`: a bit for each stored tag.
-fn filter_of(slots: &[Slot]) -> Vec<u64> {
+/// The filter of the words' `slots` and the pairs' `keys`: a bit for each
+/// stored tag.
+fn filter_of(slots: &[Slot], keys: impl Iterator<Item = u64>) -> Vec<u64> {
     let mut filter = vec![0u64; (1usize << FILTER_BITS) / 64];
-    for s in slots.iter().filter(|s| s.record != EMPTY) {
-        let b = (s.tag & ((1 << FILTER_BITS) - 1)) as usize;
+    let tags = slots
+        .iter()
+        .filter(|s| s.record != EMPTY)
+        .map(|s| s.tag)
+        .chain(keys.map(|key| (pair_hash(key) >> 32) as u32));
+    for tag in tags {
+        let b = (tag & ((1 << FILTER_BITS) - 1)) as usize;
         filter[b / 64] |= 1 << (b % 64);
     }
     filter
@@ -186,10 +201,13 @@ impl SeenColumns {
 
 /// Token to weights; see the module docs.
 ///
-/// Record layout (8-byte aligned): key length `u32` (its top bit, [`PAIR`],
-/// set for a pair), column `u32` ([`NO_COLUMN`] for a shadow word), `k`
-/// weights `f64`, key bytes, padding to 8, and for a pair its
-/// [`pair_key`] (`u64`).
+/// Record layout (8-byte aligned): key length `u32`, column `u32`
+/// ([`NO_COLUMN`] for a shadow word), `k` weights `f64`, key bytes,
+/// padding to 8. Pair row layout, the same up to the weights: [`PAIR`]
+/// (`u32`), column `u32`, `k` weights `f64`, [`pair_key`] (`u64`); an
+/// empty row has the key [`NO_PAIR`] and zeros before it. The rows follow
+/// the records in the arena, so a found token, word or pair, is one
+/// offset into it, its column and weights at the same places.
 #[derive(Clone, Debug)]
 pub struct ScoreTable {
     /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
@@ -201,6 +219,11 @@ pub struct ScoreTable {
     /// Records; borrowed from the binary for the built-in model.
     arena: Cow<'static, [u8]>,
     k: usize,
+    /// Where the pair rows start in the arena, in 8-byte units: where the
+    /// records end.
+    rows: usize,
+    /// The number of pair rows less one (their number is a power of two).
+    row_mask: usize,
     /// Which table this is, for [`Lookups`]' memo of answers: unique to
     /// every table built or read in this process (a clone shares it, and
     /// answers as the original does).
@@ -210,8 +233,14 @@ pub struct ScoreTable {
 /// Tables are equal when they answer alike, whatever their ids.
 impl PartialEq for ScoreTable {
     fn eq(&self, other: &ScoreTable) -> bool {
-        (&self.filter, &self.slots, &self.arena, self.k)
-            == (&other.filter, &other.slots, &other.arena, other.k)
+        (&self.filter, &self.slots, &self.arena, self.k, self.rows)
+            == (
+                &other.filter,
+                &other.slots,
+                &other.arena,
+                other.k,
+                other.rows,
+            )
     }
 }
 
@@ -224,17 +253,17 @@ fn next_table_id() -> u64 {
 
 impl ScoreTable {
     /// A table over `tokens` (column `j` is `tokens[j]`) with `k` weights a
-    /// column in `weights` (column-major: `weights[j * k..][..k]`), records
-    /// laid out in the order of `order` (every column once, most frequent
-    /// first), then the shadow words. A duplicate token keeps its first
-    /// column.
+    /// column in `weights` (column-major: `weights[j * k..][..k]`), word
+    /// records laid out in the order of `order` (every column once, most
+    /// frequent first), then the shadow words, then the pair rows. A
+    /// duplicate token keeps its first column.
     pub fn new<S: AsRef<str>>(
         tokens: &[S],
         weights: &[f64],
         k: usize,
         order: &[u32],
     ) -> ScoreTable {
-        use std::collections::{HashMap, HashSet};
+        use std::collections::HashSet;
         let words: HashSet<&str> = tokens
             .iter()
             .map(|t| t.as_ref())
@@ -243,8 +272,10 @@ impl ScoreTable {
         // The pairs' words that are no token: shadow words, in order.
         let mut shadows = Vec::new();
         let mut shadowed = HashSet::new();
+        let mut pairs = Vec::new();
         for &col in order {
             if let Some((l, r)) = as_pair(tokens[col as usize].as_ref()) {
+                pairs.push((col, l, r));
                 for w in [l, r] {
                     if !words.contains(w) && shadowed.insert(w) {
                         shadows.push(w);
@@ -252,10 +283,8 @@ impl ScoreTable {
                 }
             }
         }
-        // At most two thirds full: for the default model's 76,000 tokens the
-        // slots take 1 MiB, one core's L2 cache on the machine measured
-        // (twice that, half full, timed slower there; see BENCHMARKS.md).
-        let stored = tokens.len() + shadows.len();
+        // At most two thirds full.
+        let stored = words.len() + shadows.len();
         let size = (stored * 3 / 2).next_power_of_two().max(16);
         let mut t = ScoreTable {
             slots: vec![
@@ -267,65 +296,85 @@ impl ScoreTable {
             ],
             arena: Cow::Owned(Vec::new()),
             k,
+            rows: 0,
+            row_mask: 0,
             filter: Vec::new(),
             id: next_table_id(),
         };
         let zeros = vec![0.0; k];
-        // Records in order; the words' slots at once, the pairs' once every
-        // word has its record.
-        let mut pairs: HashMap<&str, u32> = HashMap::new();
-        let mut pair_records = Vec::new();
         for &col in order {
             let token = tokens[col as usize].as_ref();
-            let w = &weights[col as usize * k..][..k];
-            match as_pair(token) {
-                None => t.insert_word(token, col, w, 0),
-                Some((l, r)) => match pairs.get(token) {
-                    Some(&record) => t.keep_first_column(record, col),
-                    None => {
-                        let record = t.push_record(token, col, w, true);
-                        pairs.insert(token, record);
-                        pair_records.push((record, l, r));
-                    }
-                },
+            if as_pair(token).is_none() {
+                t.insert_word(token, col, &weights[col as usize * k..][..k], 0);
             }
         }
         for w in shadows {
             t.insert_word(w, NO_COLUMN, &zeros, SHADOW);
         }
-        // The words' filter, to find them by; then the pairs'.
-        t.filter = filter_of(&t.slots);
-        for (record, l, r) in pair_records {
+        // The words' filter, to find them by; then the pairs' rows, at
+        // most half of them used: at 0.38 (the default model) a pair is
+        // found in 1.3 rows on average; at 0.76, which took half the
+        // space, scoring was 13% slower (`benches/ab_time.py`).
+        t.filter = filter_of(&t.slots, std::iter::empty());
+        let n = (2 * pairs.len()).next_power_of_two().max(2);
+        let stride = 8 * (k + 2);
+        let mut rows = vec![0u8; n * stride];
+        for row in rows.chunks_exact_mut(stride) {
+            row[stride - 8..].copy_from_slice(&NO_PAIR.to_le_bytes());
+        }
+        let mut keys = Vec::with_capacity(pairs.len());
+        for (col, l, r) in pairs {
             // Both words have records now, as tokens or shadows.
             let (Some(l), Some(r)) = (t.word_slot(l.as_bytes()), t.word_slot(r.as_bytes())) else {
                 debug_assert!(false, "every word of a pair has a record");
                 continue;
             };
             let key = pair_key(l, r);
-            let at = t.pair_key_at(record);
-            t.arena.to_mut()[at..at + 8].copy_from_slice(&key.to_le_bytes());
-            t.insert_slot(pair_hash(key), record);
+            let mut i = pair_hash(key) as usize & (n - 1);
+            loop {
+                let row = &mut rows[i * stride..][..stride];
+                let at = u64::from_le_bytes(row[stride - 8..].try_into().unwrap_or_default());
+                if at == key {
+                    // The same pair again: keep the first column, as the
+                    // vocabulary does.
+                    if col < u32::from_le_bytes(row[4..8].try_into().unwrap_or_default()) {
+                        row[4..8].copy_from_slice(&col.to_le_bytes());
+                    }
+                    break;
+                }
+                if at == NO_PAIR {
+                    row[..4].copy_from_slice(&PAIR.to_le_bytes());
+                    row[4..8].copy_from_slice(&col.to_le_bytes());
+                    let w = &weights[col as usize * k..][..k];
+                    for (o, w) in row[8..stride - 8].chunks_exact_mut(8).zip(w) {
+                        o.copy_from_slice(&w.to_le_bytes());
+                    }
+                    row[stride - 8..].copy_from_slice(&key.to_le_bytes());
+                    keys.push(key);
+                    break;
+                }
+                i = (i + 1) & (n - 1);
+            }
         }
-        t.filter = filter_of(&t.slots);
+        let arena = t.arena.to_mut();
+        t.rows = arena.len() / 8;
+        t.row_mask = n - 1;
+        arena.extend_from_slice(&rows);
+        t.filter = filter_of(&t.slots, keys.into_iter());
         t
     }
 
-    /// Appends a record for `token` (a pair's with room for its key) and
-    /// returns its offset.
-    fn push_record(&mut self, token: &str, col: u32, weights: &[f64], pair: bool) -> u32 {
+    /// Appends a word's record and returns its offset.
+    fn push_record(&mut self, token: &str, col: u32, weights: &[f64]) -> u32 {
         let record = (self.arena.len() / 8) as u32;
         let arena = self.arena.to_mut();
-        let len = token.len() as u32 | if pair { PAIR } else { 0 };
-        arena.extend_from_slice(&len.to_le_bytes());
+        arena.extend_from_slice(&(token.len() as u32).to_le_bytes());
         arena.extend_from_slice(&col.to_le_bytes());
         for w in weights {
             arena.extend_from_slice(&w.to_le_bytes());
         }
         arena.extend_from_slice(token.as_bytes());
         arena.resize(arena.len().next_multiple_of(8), 0);
-        if pair {
-            arena.extend_from_slice(&[0; 8]);
-        }
         record
     }
 
@@ -338,7 +387,7 @@ impl ScoreTable {
         loop {
             let s = self.slots[i];
             if s.record == EMPTY {
-                let record = self.push_record(token, col, weights, false);
+                let record = self.push_record(token, col, weights);
                 self.slots[i] = Slot {
                     tag: (h >> 32) as u32,
                     record: record | mark,
@@ -355,19 +404,6 @@ impl ScoreTable {
         }
     }
 
-    /// Stores `record` under `h` in the first empty slot from it.
-    fn insert_slot(&mut self, h: u64, record: u32) {
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        while self.slots[i].record != EMPTY {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = Slot {
-            tag: (h >> 32) as u32,
-            record,
-        };
-    }
-
     /// Gives `record` the column `col` if it comes first.
     fn keep_first_column(&mut self, record: u32, col: u32) {
         if col < self.column(Hit(record)) {
@@ -375,14 +411,15 @@ impl ScoreTable {
         }
     }
 
-    /// The table as stored in a model file: the slot count (u64), each
-    /// slot's tag and record (u32 each), then the record arena; all little
-    /// endian. Loading it back ([`ScoreTable::from_bytes`]) is a copy and
+    /// The table as stored in a model file: the slot count and the pair
+    /// row count (u64 each), each slot's tag and record (u32 each), then
+    /// the arena (the records, then the pair rows); all little endian. Loading it back ([`ScoreTable::from_bytes`]) is a copy and
     /// a check, where building it takes milliseconds of hashing and
     /// scattered writes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + 8 * self.slots.len() + self.arena.len());
+        let mut out = Vec::with_capacity(16 + 8 * self.slots.len() + self.arena.len());
         out.extend_from_slice(&(self.slots.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(self.row_mask as u64 + 1).to_le_bytes());
         for s in &self.slots {
             out.extend_from_slice(&s.tag.to_le_bytes());
             out.extend_from_slice(&s.record.to_le_bytes());
@@ -410,30 +447,44 @@ impl ScoreTable {
     }
 
     fn read(bytes: Cow<'static, [u8]>, k: usize, columns: usize) -> Result<ScoreTable, String> {
-        let n = bytes
-            .get(..8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-            .ok_or("scoring table: truncated")?;
-        let n = usize::try_from(n).map_err(|_| "scoring table: slot count too large")?;
+        let count = |at: usize| {
+            bytes
+                .get(at..at + 8)
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+                .ok_or("scoring table: truncated")
+                .and_then(|n| usize::try_from(n).map_err(|_| "scoring table: a count too large"))
+        };
+        let (n, rows) = (count(0)?, count(8)?);
         if !n.is_power_of_two() || n < 16 {
             return Err(format!(
                 "scoring table: {n} slots is not a power of two >= 16"
             ));
         }
+        if !rows.is_power_of_two() || rows < 2 {
+            return Err(format!(
+                "scoring table: {rows} pair rows is not a power of two >= 2"
+            ));
+        }
         let arena_at = n
             .checked_mul(8)
-            .and_then(|b| b.checked_add(8))
+            .and_then(|b| b.checked_add(16))
             .filter(|&end| end <= bytes.len())
             .ok_or("scoring table: truncated slots")?;
-        let slots: Vec<Slot> = bytes[8..arena_at]
+        let slots: Vec<Slot> = bytes[16..arena_at]
             .chunks_exact(8)
             .map(|c| Slot {
                 tag: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
                 record: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
             })
             .collect();
-        let t = ScoreTable {
-            filter: filter_of(&slots),
+        let stride = 8 * (k + 2);
+        let records_end = rows
+            .checked_mul(stride)
+            .and_then(|r| (bytes.len() - arena_at).checked_sub(r))
+            .filter(|end| end % 8 == 0)
+            .ok_or("scoring table: truncated pair rows")?;
+        let mut t = ScoreTable {
+            filter: Vec::new(),
             slots,
             arena: match bytes {
                 Cow::Borrowed(b) => Cow::Borrowed(&b[arena_at..]),
@@ -443,59 +494,56 @@ impl ScoreTable {
                 }
             },
             k,
+            rows: records_end / 8,
+            row_mask: rows - 1,
             id: next_table_id(),
         };
         if !t.slots.iter().any(|s| s.record == EMPTY) {
             return Err("scoring table: no empty slot".into());
         }
         // Walk the records in arena order (a sequential read), marking
-        // where each starts, which are pairs' and which shadow words'; then
-        // every slot must point at a record start (a shadow word's if and
-        // only if marked so), and every pair's key at two words. The marks
-        // are bitmaps, a bit per 8 bytes of arena, which stay in cache
-        // where the records would not.
-        let units = t.arena.len() / 8;
+        // where each starts and which are shadow words'; then every slot
+        // must point at a record start (a shadow word's if and only if
+        // marked so), and every pair row's key at two words. The marks are
+        // bitmaps, a bit per 8 bytes of arena, which stay in cache where
+        // the records would not.
+        let units = records_end / 8;
         let mut starts = vec![0u64; units.div_ceil(64)];
-        let mut pairs = vec![0u64; units.div_ceil(64)];
         let mut shadows = vec![0u64; units.div_ceil(64)];
-        let mut keys = Vec::new();
+        let finite = |w: &[u8]| {
+            w.chunks_exact(8)
+                .all(|w| f64::from_le_bytes(w.try_into().unwrap_or([0xff; 8])).is_finite())
+        };
         let mut at = 0usize;
-        while at < t.arena.len() {
+        while at < records_end {
             let head = at + 8 + 8 * k;
-            if head > t.arena.len() {
-                return Err("scoring table: a record runs past the arena".into());
+            if head > records_end {
+                return Err("scoring table: a record runs past the records".into());
             }
-            let pair = t.u32_at(at) & PAIR != 0;
-            let len = (t.u32_at(at) & !PAIR) as usize;
-            if len == 0 {
-                // Every key has a padded first 8 bytes to compare.
-                return Err("scoring table: an empty key".into());
+            let len = t.u32_at(at) as usize;
+            if len == 0 || len > u32::MAX as usize / 2 {
+                // Every key has a padded first 8 bytes to compare; a
+                // length with the top bit set is a pair row's mark.
+                return Err("scoring table: an empty key or a bad key length".into());
             }
-            let padded = (head + len).next_multiple_of(8);
-            let end = padded + if pair { 8 } else { 0 };
-            if end > t.arena.len() {
-                return Err("scoring table: a record runs past the arena".into());
+            let end = (head + len).next_multiple_of(8);
+            if end > records_end {
+                return Err("scoring table: a record runs past the records".into());
             }
-            if t.arena[head + len..padded].iter().any(|&b| b != 0) {
+            if t.arena[head + len..end].iter().any(|&b| b != 0) {
                 // A short word is compared as its zero-padded 8 bytes.
                 return Err("scoring table: a key's padding is not zero".into());
             }
             let column = t.u32_at(at + 4);
-            if column as usize >= columns && (column != NO_COLUMN || pair) {
+            if column as usize >= columns && column != NO_COLUMN {
                 return Err("scoring table: a column out of range".into());
             }
-            if !t.arena[at + 8..head]
-                .chunks_exact(8)
-                .all(|w| f64::from_le_bytes(w.try_into().unwrap_or([0xff; 8])).is_finite())
-            {
+            if !finite(&t.arena[at + 8..head]) {
                 return Err("scoring table: a weight is not finite".into());
             }
             let bit = |v: &mut Vec<u64>| v[at / 8 / 64] |= 1 << (at / 8 % 64);
             bit(&mut starts);
-            if pair {
-                bit(&mut pairs);
-                keys.push(t.u64_at(padded));
-            } else if column == NO_COLUMN {
+            if column == NO_COLUMN {
                 bit(&mut shadows);
             }
             at = end;
@@ -510,15 +558,32 @@ impl ScoreTable {
                 return Err("scoring table: a shadow word's slot or record is wrong".into());
             }
         }
-        for key in keys {
-            let word = |v: u32| {
-                let r = (v & !SHADOW) as usize;
-                v != EMPTY && is(&starts, r) && !is(&pairs, r)
-            };
+        let mut keys = Vec::new();
+        for row in t.arena[records_end..].chunks_exact(stride) {
+            let key = u64::from_le_bytes(row[stride - 8..].try_into().unwrap_or([0; 8]));
+            if key == NO_PAIR {
+                continue;
+            }
+            if row[..4] != PAIR.to_le_bytes() {
+                return Err("scoring table: a pair row is not marked so".into());
+            }
+            let column = u32::from_le_bytes(row[4..8].try_into().unwrap_or([0xff; 4]));
+            if column as usize >= columns {
+                return Err("scoring table: a column out of range".into());
+            }
+            if !finite(&row[8..stride - 8]) {
+                return Err("scoring table: a weight is not finite".into());
+            }
+            let word = |v: u32| is(&starts, (v & !SHADOW) as usize);
             if !(word(key as u32) && word((key >> 32) as u32)) {
                 return Err("scoring table: a pair's key is not two words".into());
             }
+            keys.push(key);
         }
+        if keys.len() == rows {
+            return Err("scoring table: no empty pair row".into());
+        }
+        t.filter = filter_of(&t.slots, keys.into_iter());
         Ok(t)
     }
 
@@ -540,31 +605,7 @@ impl ScoreTable {
     #[inline]
     fn key(&self, hit: Hit) -> &[u8] {
         let start = self.key_start(hit);
-        &self.arena[start..start + self.key_len(hit)]
-    }
-
-    /// The length of a record's key.
-    #[inline]
-    fn key_len(&self, hit: Hit) -> usize {
-        (self.u32_at(hit.0 as usize * 8) & !PAIR) as usize
-    }
-
-    /// Where a pair record's [`pair_key`] is: after its padded key.
-    #[inline]
-    fn pair_key_at(&self, record: u32) -> usize {
-        self.key_start(Hit(record)) + self.key_len(Hit(record)).next_multiple_of(8)
-    }
-
-    /// The [`pair_key`] of `hit`, if it is a pair's record.
-    #[inline]
-    fn pair_key_of(&self, hit: Hit) -> Option<u64> {
-        if self.u32_at(hit.0 as usize * 8) & PAIR == 0 {
-            return None;
-        }
-        let at = self.pair_key_at(hit.0);
-        self.arena
-            .get(at..at + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        &self.arena[start..start + self.stored_len(hit)]
     }
 
     /// Where a record's key starts: after its length, column and weights.
@@ -656,8 +697,7 @@ impl ScoreTable {
         }
     }
 
-    /// A record's key length as stored: with [`PAIR`] set for a pair, so
-    /// that a word never equals a pair's record by its length.
+    /// A record's key length.
     #[inline]
     fn stored_len(&self, hit: Hit) -> usize {
         self.u32_at(hit.0 as usize * 8) as usize
@@ -668,10 +708,47 @@ impl ScoreTable {
         self.probe_hit(hash_bytes(w), |hit| self.is_word(hit, w, head8(w)))
     }
 
-    /// The slot value of the pair with this [`pair_key`].
+    /// The row of the pair with this [`pair_key`], as a slot value.
     #[inline]
     fn pair_slot(&self, key: u64) -> Option<u32> {
-        self.probe_hit(pair_hash(key), |hit| self.pair_key_of(hit) == Some(key))
+        let h = pair_hash(key);
+        if !self.filter_passes((h >> 32) as u32) {
+            return None;
+        }
+        Some(self.pair_row(h as usize, key)).filter(|&r| r != EMPTY)
+    }
+
+    /// The row of the pair with key `key`, probing from row `i` (masked):
+    /// its offset in the arena in 8-byte units, or [`EMPTY`]. A table that
+    /// loaded has an empty row, where every probe ends.
+    #[inline]
+    fn pair_row(&self, i: usize, key: u64) -> u32 {
+        let stride = self.k + 2;
+        let mut i = i & self.row_mask;
+        loop {
+            let at = self.rows + i * stride;
+            let stored = self.u64_at(8 * (at + stride - 1));
+            if stored == key {
+                return at as u32;
+            }
+            if stored == NO_PAIR {
+                return EMPTY;
+            }
+            i = (i + 1) & self.row_mask;
+        }
+    }
+
+    /// Asks the cache for row `i` (masked): its first and last bytes,
+    /// which may lie in two lines.
+    #[inline]
+    fn prefetch_row(&self, i: usize) {
+        let stride = self.k + 2;
+        let at = 8 * (self.rows + (i & self.row_mask) * stride);
+        for b in [at, at + 8 * stride - 1] {
+            if let Some(b) = self.arena.get(b) {
+                prefetch(b);
+            }
+        }
     }
 
     /// Any token (a shadow word is none).
@@ -834,9 +911,9 @@ struct PairAsk {
 #[derive(Clone, Copy, Debug, Default)]
 struct PairProbe {
     key: u64,
-    h: u64,
     at: usize,
-    slot: usize,
+    /// Its first row (masked when read).
+    row: usize,
 }
 
 /// Words remembered by [`Lookups`]: a power of two.
@@ -1058,7 +1135,8 @@ impl Lookups {
             }
         }
         // The pairs with both words found (tokens or shadows) whose key
-        // passes the filter, their first slots prefetched.
+        // passes the filter, their first rows prefetched (row 0 for the
+        // rest), then probed.
         self.probes.resize(self.pairs.len(), PairProbe::default());
         let mut n = 0;
         for p in &self.pairs {
@@ -1067,25 +1145,14 @@ impl Lookups {
             let h = pair_hash(key);
             let both = (l != EMPTY) & (r != EMPTY);
             let pass = usize::from(both & table.filter_passes((h >> 32) as u32));
-            let slot = h as usize & mask & pass.wrapping_neg();
-            prefetch(&table.slots[slot]);
-            self.probes[n] = PairProbe {
-                key,
-                h,
-                at: p.at,
-                slot,
-            };
+            let row = h as usize & pass.wrapping_neg();
+            table.prefetch_row(row);
+            self.probes[n] = PairProbe { key, at: p.at, row };
             n += pass;
         }
         self.probes.truncate(n);
-        for p in &mut self.probes {
-            p.slot = table.probe_to_tag(p.slot, (p.h >> 32) as u32);
-        }
         for p in &self.probes {
-            let found = table.probe_from(p.slot, (p.h >> 32) as u32, |hit| {
-                table.pair_key_of(hit) == Some(p.key)
-            });
-            self.answers[p.at] = found.unwrap_or(EMPTY);
+            self.answers[p.at] = table.pair_row(p.row, p.key);
         }
         // The last two words' answers kept for the next batch's first
         // pair.
@@ -1380,18 +1447,19 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = ScoreTable::from_bytes(&bytes[..cut], 2, 300);
         }
-        // Cutting into the last record (past its padding) is refused.
+        // Cutting 8 bytes off the end moves the rows into the last
+        // record: refused.
         assert!(ScoreTable::from_bytes(&bytes[..bytes.len() - 8], 2, 300).is_err());
         // A weight that is not a number.
         let mut nan = bytes.clone();
-        let first = 8 + 8 * 512 + 8;
+        let first = 16 + 8 * 512 + 8;
         nan[first..first + 8].copy_from_slice(&f64::NAN.to_le_bytes());
         assert!(ScoreTable::from_bytes(&nan, 2, 300).is_err());
         // Columns beyond the vocabulary, a wrong weight count, a full table.
         assert!(ScoreTable::from_bytes(&bytes, 2, 299).is_err());
         assert!(ScoreTable::from_bytes(&bytes, 40, 300).is_err());
         let mut full = bytes.clone();
-        for slot in full[8..8 + 8 * 512].chunks_exact_mut(8) {
+        for slot in full[16..16 + 8 * 512].chunks_exact_mut(8) {
             if slot[4..] == [0xff; 4] {
                 slot[4..].copy_from_slice(&0u32.to_le_bytes());
             }
@@ -1399,7 +1467,7 @@ mod tests {
         assert!(ScoreTable::from_bytes(&full, 2, 300).is_err());
         // A key's padding must be zero (short words are compared with it),
         // and a key must not be empty.
-        let key = 8 + 8 * 512 + 8 + 2 * 8;
+        let key = 16 + 8 * 512 + 8 + 2 * 8;
         let mut padding = bytes.clone();
         padding[key + 7] = b'x';
         assert_eq!(
@@ -1410,23 +1478,28 @@ mod tests {
         empty[key - 24..key - 20].copy_from_slice(&0u32.to_le_bytes());
         assert_eq!(
             ScoreTable::from_bytes(&empty, 2, 300),
-            Err("scoring table: an empty key".into())
+            Err("scoring table: an empty key or a bad key length".into())
         );
     }
 
-    /// Slots probed to find `token`.
+    /// Slots (for a word) or rows (for a pair) probed to find `token`.
     fn probes(t: &ScoreTable, token: &str) -> usize {
         let want = t.get(token).unwrap().0;
-        let h = match as_pair(token) {
-            Some((l, r)) => pair_hash(pair_key(
-                t.word_slot(l.as_bytes()).unwrap(),
-                t.word_slot(r.as_bytes()).unwrap(),
-            )),
-            None => hash_bytes(token.as_bytes()),
+        let (h, mask, at): (u64, usize, &dyn Fn(usize) -> u32) = match as_pair(token) {
+            Some((l, r)) => (
+                pair_hash(pair_key(
+                    t.word_slot(l.as_bytes()).unwrap(),
+                    t.word_slot(r.as_bytes()).unwrap(),
+                )),
+                t.row_mask,
+                &|i| (t.rows + i * (t.k + 2)) as u32,
+            ),
+            None => (hash_bytes(token.as_bytes()), t.slots.len() - 1, &|i| {
+                t.slots[i].record
+            }),
         };
-        let mask = t.slots.len() - 1;
         let (mut i, mut n) = (h as usize & mask, 1);
-        while t.slots[i].record != want {
+        while at(i) != want {
             i = (i + 1) & mask;
             n += 1;
         }
@@ -1437,9 +1510,9 @@ mod tests {
     fn the_hash_spreads_the_default_vocabulary() {
         // With a hash that behaves randomly, linear probing at load a
         // averages (1 + 1 / (1 - a)) / 2 probes a hit: 2 at the two thirds
-        // the table allows, 1.7 at the default model's 58%. Clusters would
-        // show here, for words (by their bytes) and pairs (by their words'
-        // records) alike.
+        // the slots allow, 1.5 at the half the pair rows allow, 1.3 at the
+        // default model's 38% of rows. Clusters would show here, for words
+        // (by their bytes) and pairs (by their words' records) alike.
         let model = crate::model::Model::embedded().unwrap();
         let t = model.scoring_table();
         let tokens: Vec<&str> = model.vocab().tokens().collect();
@@ -1451,7 +1524,8 @@ mod tests {
                 .collect();
             let mean =
                 some.iter().map(|tok| probes(t, tok)).sum::<usize>() as f64 / some.len() as f64;
-            assert!(mean < 2.2, "pairs {pairs}: {mean:.2} probes a hit");
+            let most = if pairs { 1.6 } else { 2.2 };
+            assert!(mean < most, "pairs {pairs}: {mean:.2} probes a hit");
         }
         // Absent words (the tokens, one byte appended) pass the tag filter
         // about as often as its share of set bits predicts.
@@ -1471,7 +1545,7 @@ mod tests {
     }
 
     #[test]
-    fn pair_tables_round_trip_and_bad_pair_records_are_refused() {
+    fn pair_tables_round_trip_and_bad_pair_rows_are_refused() {
         // "b" and "d" are shadow words.
         let tokens: Vec<String> = ["a", "a b", "c", "d c", "b a"].map(String::from).into();
         let t = table(&tokens);
@@ -1488,18 +1562,51 @@ mod tests {
         for tok in ["b", "d", "b d", "a a", "c d"] {
             assert_eq!(back.get(tok), None, "{tok}");
         }
-        let arena = 8 + 8 * t.slots.len();
-        // The first record is the pair "b a" (the order is reversed): its
-        // key after its weights and its padded bytes.
-        let first = &bytes[arena..];
-        assert_eq!(u32::from_le_bytes(first[..4].try_into().unwrap()), 3 | PAIR);
-        let key_at = arena + 8 + 16 + 8;
-        // A pair's key that is no two words is refused.
-        let mut bad = bytes.clone();
-        bad[key_at..key_at + 4].copy_from_slice(&EMPTY.to_le_bytes());
+        // The rows, after the records: eight, three of them used (at most
+        // half). Each is a mark, a column, two weights and a key.
+        assert_eq!(t.row_mask, 7);
+        let rows = bytes.len() - 8 * 32;
+        let used: Vec<usize> = (0..8)
+            .map(|i| rows + 32 * i)
+            .filter(|&at| bytes[at + 24..at + 32] != [0xff; 8])
+            .collect();
+        assert_eq!(used.len(), 3);
+        let row = used[0];
+        assert_eq!(bytes[row..row + 4], PAIR.to_le_bytes());
+        let bad = |at: usize, with: &[u8]| {
+            let mut bad = bytes.clone();
+            bad[at..at + with.len()].copy_from_slice(with);
+            ScoreTable::from_bytes(&bad, 2, 5)
+        };
+        // A pair's key that is no two words, or a row's column or weight
+        // or mark that is wrong, is refused; so is a table with every row
+        // used, where a probe for an absent pair would never end.
         assert_eq!(
-            ScoreTable::from_bytes(&bad, 2, 5),
+            bad(row + 24, &EMPTY.to_le_bytes()),
             Err("scoring table: a pair's key is not two words".into())
+        );
+        assert_eq!(
+            bad(row + 4, &5u32.to_le_bytes()),
+            Err("scoring table: a column out of range".into())
+        );
+        assert_eq!(
+            bad(row + 8, &f64::INFINITY.to_le_bytes()),
+            Err("scoring table: a weight is not finite".into())
+        );
+        assert_eq!(
+            bad(row, &3u32.to_le_bytes()),
+            Err("scoring table: a pair row is not marked so".into())
+        );
+        let mut full = bytes.clone();
+        for at in (0..8)
+            .map(|i| rows + 32 * i)
+            .filter(|at| !used.contains(at))
+        {
+            full.copy_within(row..row + 32, at);
+        }
+        assert_eq!(
+            ScoreTable::from_bytes(&full, 2, 5),
+            Err("scoring table: no empty pair row".into())
         );
         // A slot marked shadow that points at a token's record, and a
         // shadow word's slot unmarked.
@@ -1510,7 +1617,7 @@ mod tests {
                 .iter()
                 .position(|s| s.record != EMPTY && (s.record & SHADOW != 0) == flip)
                 .unwrap();
-            bad[8 + 8 * slot + 7] ^= 0x80;
+            bad[16 + 8 * slot + 7] ^= 0x80;
             assert_eq!(
                 ScoreTable::from_bytes(&bad, 2, 5),
                 Err("scoring table: a shadow word's slot or record is wrong".into())

@@ -261,12 +261,20 @@ fn output_file_is_written_whole_and_threshold_and_raw_apply() {
 #[test]
 fn corrupt_model_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "bad.satmodel", "satire-model\n\u{9}\0\0\0rest");
+    // A version newer than this build's.
+    let newer = satire::model::FORMAT_VERSION + 1;
+    let m = dir.path().join("bad.satmodel");
+    let mut bytes = b"satire-model\n".to_vec();
+    bytes.extend_from_slice(&newer.to_le_bytes());
+    bytes.extend_from_slice(b"rest");
+    std::fs::write(&m, bytes).unwrap();
     let out = satire(&["score", "-m", m.to_str().unwrap(), "corpus/seeds"], None);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("bad.satmodel") && err.contains("version 9") && err.contains("upgrade satire"),
+        err.contains("bad.satmodel")
+            && err.contains(&format!("version {newer}"))
+            && err.contains("upgrade satire"),
         "{err}"
     );
 }
