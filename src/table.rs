@@ -283,7 +283,8 @@ impl ScoreTable {
                 }
             }
         }
-        // At most two thirds full.
+        // At most two thirds full: the default model's 26,430 words take
+        // 65,536 slots, 512 KiB.
         let stored = words.len() + shadows.len();
         let size = (stored * 3 / 2).next_power_of_two().max(16);
         let mut t = ScoreTable {
@@ -413,7 +414,8 @@ impl ScoreTable {
 
     /// The table as stored in a model file: the slot count and the pair
     /// row count (u64 each), each slot's tag and record (u32 each), then
-    /// the arena (the records, then the pair rows); all little endian. Loading it back ([`ScoreTable::from_bytes`]) is a copy and
+    /// the arena (the records, then the pair rows); all little endian.
+    /// Loading it back ([`ScoreTable::from_bytes`]) is a copy and
     /// a check, where building it takes milliseconds of hashing and
     /// scattered writes.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -483,6 +485,10 @@ impl ScoreTable {
             .and_then(|r| (bytes.len() - arena_at).checked_sub(r))
             .filter(|end| end % 8 == 0)
             .ok_or("scoring table: truncated pair rows")?;
+        if (bytes.len() - arena_at) / 8 >= SHADOW as usize {
+            // A found token is an offset below `SHADOW`, in 8-byte units.
+            return Err("scoring table: an arena of 16 GiB or more".into());
+        }
         let mut t = ScoreTable {
             filter: Vec::new(),
             slots,
