@@ -80,8 +80,8 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 }
 
 /// The key of the word pair whose words have the slot values `left` and
-/// `right` (records, shadow ones included): what the pair is stored under
-/// and its record holds.
+/// `right` (records, shadow ones included): what the pair's row is placed
+/// by (through [`pair_hash`]) and holds.
 #[inline]
 fn pair_key(left: u32, right: u32) -> u64 {
     u64::from(left) | (u64::from(right) << 32)
@@ -957,10 +957,11 @@ fn memo_index(h: u64) -> usize {
 /// then the slots probed and the records prefetched, then the records
 /// compared. The misses of a whole batch overlap. A pair is asked as "the
 /// last two words asked": once its words' answers are in, its
-/// [`pair_key`] goes through the same passes (a pair with a word the table
-/// lacks is none, at once). The answers come out in the order the keys
-/// went in, so sums over them add in the same order as one lookup at a
-/// time would, to the bit.
+/// [`pair_key`] goes to its row instead, in two passes (rows prefetched,
+/// then probed), since a row's address follows from the hash (a pair with
+/// a word the table lacks is none, at once). The answers come out in the
+/// order the keys went in, so sums over them add in the same order as one
+/// lookup at a time would, to the bit.
 ///
 /// Whether a key passes the filter, or is found, is as likely as not, so
 /// the passes keep those answers out of branches: the keys that pass and
