@@ -318,10 +318,13 @@ impl ScoreTable {
         // space, scoring was 13% slower (`benches/ab_time.py`).
         t.filter = filter_of(&t.slots, std::iter::empty());
         let n = (2 * pairs.len()).next_power_of_two().max(2);
-        let stride = 8 * (k + 2);
-        let mut rows = vec![0u8; n * stride];
-        for row in rows.chunks_exact_mut(stride) {
-            row[stride - 8..].copy_from_slice(&NO_PAIR.to_le_bytes());
+        let stride = k + 2;
+        let arena = t.arena.to_mut();
+        t.rows = arena.len() / 8;
+        t.row_mask = n - 1;
+        for _ in 0..n {
+            arena.resize(arena.len() + 8 * (stride - 1), 0);
+            arena.extend_from_slice(&NO_PAIR.to_le_bytes());
         }
         let mut keys = Vec::with_capacity(pairs.len());
         for (col, l, r) in pairs {
@@ -331,36 +334,30 @@ impl ScoreTable {
                 continue;
             };
             let key = pair_key(l, r);
-            let mut i = pair_hash(key) as usize & (n - 1);
-            loop {
-                let row = &mut rows[i * stride..][..stride];
-                let at = u64::from_le_bytes(row[stride - 8..].try_into().unwrap_or_default());
-                if at == key {
-                    // The same pair again: keep the first column, as the
-                    // vocabulary does.
-                    if col < u32::from_le_bytes(row[4..8].try_into().unwrap_or_default()) {
-                        row[4..8].copy_from_slice(&col.to_le_bytes());
-                    }
-                    break;
-                }
-                if at == NO_PAIR {
-                    row[..4].copy_from_slice(&PAIR.to_le_bytes());
-                    row[4..8].copy_from_slice(&col.to_le_bytes());
-                    let w = &weights[col as usize * k..][..k];
-                    for (o, w) in row[8..stride - 8].chunks_exact_mut(8).zip(w) {
-                        o.copy_from_slice(&w.to_le_bytes());
-                    }
-                    row[stride - 8..].copy_from_slice(&key.to_le_bytes());
-                    keys.push(key);
-                    break;
-                }
-                i = (i + 1) & (n - 1);
+            let home = pair_hash(key) as usize;
+            let found = t.pair_row(home, key);
+            if found != EMPTY {
+                // The same pair again: keep the first column, as the
+                // vocabulary does.
+                t.keep_first_column(found, col);
+                continue;
             }
+            // Not there: the probe ended at the first empty row from home.
+            let mut i = home & t.row_mask;
+            while t.u64_at(8 * (t.rows + i * stride + stride - 1)) != NO_PAIR {
+                i = (i + 1) & t.row_mask;
+            }
+            let at = 8 * (t.rows + i * stride);
+            let row = &mut t.arena.to_mut()[at..at + 8 * stride];
+            row[..4].copy_from_slice(&PAIR.to_le_bytes());
+            row[4..8].copy_from_slice(&col.to_le_bytes());
+            let w = &weights[col as usize * k..][..k];
+            for (o, w) in row[8..8 * stride - 8].chunks_exact_mut(8).zip(w) {
+                o.copy_from_slice(&w.to_le_bytes());
+            }
+            row[8 * stride - 8..].copy_from_slice(&key.to_le_bytes());
+            keys.push(key);
         }
-        let arena = t.arena.to_mut();
-        t.rows = arena.len() / 8;
-        t.row_mask = n - 1;
-        arena.extend_from_slice(&rows);
         t.filter = filter_of(&t.slots, keys.into_iter());
         t
     }
@@ -1440,8 +1437,17 @@ mod tests {
 
     #[test]
     fn duplicates_keep_their_first_column() {
-        let t = table(&["a".into(), "b".into(), "a".into()]);
+        // Records are laid out in reverse column order, so the later
+        // column of a duplicate word or pair comes first.
+        let t = table(&[
+            "a".into(),
+            "b".into(),
+            "a b".into(),
+            "a".into(),
+            "a b".into(),
+        ]);
         assert_eq!(t.get("a").map(|x| t.column(x)), Some(0));
+        assert_eq!(t.get("a b").map(|x| t.column(x)), Some(2));
     }
 
     #[test]
