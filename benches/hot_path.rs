@@ -14,13 +14,11 @@
 //! `test.csv`) when `../shared/datasets` is beside the checkout, else the
 //! seeds thirty times over.
 
-use std::sync::Mutex;
-
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 use satire::io::{read_labelled, Columns, Example};
 use satire::model::{Label, Model};
-use satire::score::Scorer;
+use satire::score::{PerThread, Scorer};
 use satire::tokenize::TokenBuffers;
 use satire::train::{self, TrainParams, TrainingSet};
 
@@ -113,17 +111,11 @@ fn score(c: &mut Criterion) {
         // One scorer per pool thread, kept across iterations as
         // `batch_1_thread` keeps its one, and as `satire score` keeps one
         // per thread for a whole run.
-        let scorers: Vec<Mutex<Scorer>> = (0..rayon::current_num_threads())
-            .map(|_| Mutex::new(Scorer::new(&model)))
-            .collect();
+        let scorers = PerThread::new(rayon::current_num_threads(), || Scorer::new(&model));
         b.iter(|| {
             batch
                 .par_iter()
-                .map(|t| {
-                    let i = rayon::current_thread_index().unwrap_or(0) % scorers.len();
-                    let mut s = scorers[i].lock().expect("a scorer never panics");
-                    s.score(black_box(t)).p_satire
-                })
+                .map(|t| scorers.with(|s| s.score(black_box(t)).p_satire))
                 .sum::<f64>()
         })
     });

@@ -335,9 +335,119 @@ impl<'m> Scorer<'m> {
     }
 }
 
+/// One value (typically a [`Scorer`]) for each thread of a rayon pool,
+/// kept for as long as this lives, so that work a pool splits finely still
+/// finds its thread's scorer warm: its memo of common words' answers and
+/// its buffers survive from one item to the next. (A scorer made for each
+/// piece of work that rayon splits a batch into, with `map_init`, started
+/// cold about 300 times on 50 MB of articles.) `satire score` and the
+/// `batch_all_cores` benchmark share this, so the benchmark measures what
+/// the command does.
+///
+/// ```
+/// use rayon::prelude::*;
+/// use satire::{model::Model, score::{PerThread, Scorer}};
+/// let model = Model::embedded().expect("the default model is built in");
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let scorers = PerThread::new(pool.current_num_threads(), || Scorer::new(&model));
+/// let texts = ["Area Man Wins Big", "Parliament passes the budget"];
+/// let p: Vec<f64> = pool.install(|| {
+///     texts.par_iter().map(|t| scorers.with(|s| s.score(t).p_satire)).collect()
+/// });
+/// assert_eq!(p[0], Scorer::new(&model).score(texts[0]).p_satire);
+/// ```
+pub struct PerThread<T> {
+    values: Vec<std::sync::Mutex<T>>,
+}
+
+impl<T> PerThread<T> {
+    /// `threads` values made by `make` (at least one): give it the number
+    /// of threads of the pool that will call [`PerThread::with`].
+    pub fn new(threads: usize, make: impl FnMut() -> T) -> Self {
+        let values = std::iter::repeat_with(make)
+            .take(threads.max(1))
+            .map(std::sync::Mutex::new)
+            .collect();
+        PerThread { values }
+    }
+
+    /// Runs `f` on the calling thread's value: the one numbered by the
+    /// thread's index in its rayon pool (the first, outside any pool). In
+    /// a pool of at most [`PerThread::len`] threads no two threads share a
+    /// value, so the lock is never contended; it is held only while `f`
+    /// runs, which gives rayon no chance to run other work on this thread
+    /// meanwhile. A value whose `f` panicked is used again as it was left.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.values.len();
+        let mut value = self.values[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut value)
+    }
+
+    /// How many values (threads) there are.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Never true: there is always at least one value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The values, in thread order.
+    pub fn into_inner(self) -> Vec<T> {
+        self.values
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_thread_gives_each_pool_thread_its_own_value() {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("a pool of 3 threads");
+        // Each value records the pool thread that used it: every value is
+        // used by one thread only, the one of its own number. `broadcast`
+        // runs on every thread of the pool, however rayon splits the rest.
+        let seen = PerThread::new(3, Vec::new);
+        let items = 3_000;
+        let record = || {
+            let me = rayon::current_thread_index();
+            seen.with(|v: &mut Vec<Option<usize>>| v.push(me));
+        };
+        pool.broadcast(|_| record());
+        pool.install(|| (0..items).into_par_iter().for_each(|_| record()));
+        let seen = seen.into_inner();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.iter().map(Vec::len).sum::<usize>(), items + 3);
+        for (i, users) in seen.iter().enumerate() {
+            assert!(!users.is_empty(), "value {i} unused");
+            assert!(users.iter().all(|&u| u == Some(i)), "value {i}: {users:?}");
+        }
+        // Outside a pool, the first value; none is ever zero values.
+        let one = PerThread::new(0, || 7);
+        assert_eq!((one.len(), one.with(|v| *v)), (1, 7));
+    }
+
+    #[test]
+    fn per_thread_value_survives_a_panic_in_its_closure() {
+        let counter = PerThread::new(1, || 0u32);
+        let hit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            counter.with(|n| {
+                *n += 1;
+                panic!("on purpose");
+            })
+        }));
+        assert!(hit.is_err());
+        assert_eq!(counter.with(|n| *n), 1);
+    }
 
     #[test]
     fn sigmoid_is_finite_everywhere() {

@@ -2,12 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 use satire::io::{Item, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
-use satire::score::{Decision, Score, Scorer};
+use satire::score::{Decision, PerThread, Score, Scorer};
 
 use super::{InputArgs, ModelArg, Output};
 
@@ -302,28 +301,15 @@ fn score_parallel(
             result
         });
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<Scored>>(1);
-        // One scorer per scoring thread, kept for the whole run, so that
-        // each keeps its memo of common words' answers warm (see
-        // `Lookups`). A scorer made for each piece of work that rayon
-        // splits a batch into (`map_init`) started cold about 300 times
-        // on 50 MB, and zeroed its memo and presence stamps each time.
-        let scorers: Vec<Mutex<Scorer>> = (0..threads)
-            .map(|_| Mutex::new(opts.scorer(model)))
-            .collect();
+        // One scorer per scoring thread, kept for the whole run (see
+        // `PerThread`).
+        let scorers = PerThread::new(threads, || opts.scorer(model));
         let score = scope.spawn(move || {
             for batch in rx.iter() {
                 let done: Vec<Scored> = pool.install(|| {
                     batch
                         .into_par_iter()
-                        .map(|item| {
-                            // Each pool thread takes its own scorer, so the
-                            // lock is never contended; it is held only
-                            // while one item is scored, which gives rayon
-                            // no chance to run other work on this thread.
-                            let i = rayon::current_thread_index().unwrap_or(0) % threads;
-                            let mut scorer = scorers[i].lock().unwrap_or_else(|e| e.into_inner());
-                            score_item(&mut scorer, item)
-                        })
+                        .map(|item| scorers.with(|scorer| score_item(scorer, item)))
                         .collect()
                 });
                 // The receiver hangs up only when writing stops early;
