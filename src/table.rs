@@ -711,9 +711,10 @@ impl ScoreTable {
         self.probe_hit(hash_bytes(w), |hit| self.is_word(hit, w, head8(w)))
     }
 
-    /// The row of the pair with this [`pair_key`], as a slot value.
+    /// The row of the pair with this [`pair_key`] (its offset in the
+    /// arena, as a found token's), past the filter; `None` if absent.
     #[inline]
-    fn pair_slot(&self, key: u64) -> Option<u32> {
+    fn find_pair(&self, key: u64) -> Option<u32> {
         let h = pair_hash(key);
         if !self.filter_passes((h >> 32) as u32) {
             return None;
@@ -757,7 +758,7 @@ impl ScoreTable {
     /// Any token (a shadow word is none).
     pub fn get(&self, token: &str) -> Option<Hit> {
         let found = match as_pair(token) {
-            Some((l, r)) => self.pair_slot(pair_key(
+            Some((l, r)) => self.find_pair(pair_key(
                 self.word_slot(l.as_bytes())?,
                 self.word_slot(r.as_bytes())?,
             )),
