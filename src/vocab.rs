@@ -39,12 +39,7 @@ impl Vocabulary {
     pub fn from_text(text: String, n: usize) -> Self {
         let mut ends = Vec::new();
         if n > 0 {
-            ends.extend(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i as u32),
-            );
+            ends.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32));
             ends.push(text.len() as u32);
         }
         Vocabulary {
