@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use satire::io::{AtomicFile, Columns, ItemReader, StdinFormat, DEFAULT_MAX_BYTES};
 use satire::model::Model;
 
+mod batch;
 mod eval;
 mod explain;
 mod inspect;

@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rayon::prelude::*;
-use satire::io::{Item, ItemReader, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
+use satire::io::{Item, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
 use satire::score::{Decision, PerThread, Score, Scorer};
 
-use super::{InputArgs, ModelArg, Output};
+use super::{batch, InputArgs, ModelArg, Output};
 
 /// Score articles.
 ///
@@ -66,13 +65,6 @@ pub struct Args {
     #[arg(long, hide = true)]
     pub reference_path: bool,
 }
-
-/// Items handed to the scoring threads at a time, at most.
-const BATCH_ITEMS: usize = 4096;
-/// Text bytes handed to the scoring threads at a time, about.
-const BATCH_BYTES: usize = 4 << 20;
-/// Text bytes in the first batch of a parallel run, about.
-const FIRST_BATCH_BYTES: usize = 64 << 10;
 
 /// How each thread's scorer is set up.
 #[derive(Clone, Copy)]
@@ -134,11 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let mut writer = ScoreWriter::new(out, args.format).map_err(io_err)?;
-    let threads = match args.threads {
-        Some(0) => anyhow::bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = batch::threads(args.threads)?;
     let decision = Decision {
         threshold: args.threshold,
         unsure: args.unsure,
@@ -192,11 +180,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writer.write(&row).map_err(io_err)?;
         Ok(!(args.strict && failed > 0))
     };
-    let stopped = if threads == 1 {
-        score_sequential(&model, scorer_opts, &reader, &args.paths, &mut emit)?
-    } else {
-        score_parallel(&model, scorer_opts, threads, reader, &args.paths, &mut emit)?
-    };
+    let scorers = PerThread::new(threads, || scorer_opts.scorer(&model));
+    let stopped = batch::in_order(reader, &args.paths, threads, scorers, score_item, &mut emit)?;
     if stopped {
         if let Some(e) = &first_error {
             eprintln!("satire: stopped at the first error (--strict): {e}");
@@ -220,131 +205,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-/// One thread: read, score, write, item by item. Returns whether `emit`
-/// asked to stop.
-fn score_sequential(
-    model: &Model,
-    opts: ScorerOpts,
-    reader: &ItemReader,
-    paths: &[PathBuf],
-    emit: &mut impl FnMut(Option<Scored>) -> satire::Result<bool>,
-) -> satire::Result<bool> {
-    let mut scorer = opts.scorer(model);
-    let mut stopped = false;
-    let mut n = 0usize;
-    let result = reader.for_each(paths, |item| {
-        n += 1;
-        if n % BATCH_ITEMS == 0 {
-            emit(None)?;
-        }
-        if emit(Some(score_item(&mut scorer, item)))? {
-            Ok(())
-        } else {
-            stopped = true;
-            Err(satire::Error::Data("stopped".into()))
-        }
-    });
-    match result {
-        Err(_) if stopped => Ok(true),
-        other => other.map(|()| false),
-    }
-}
-
-/// Three stages, each on its own thread, joined by bounded channels: a
-/// reader thread fills batches, a scoring thread has `threads` threads
-/// score each batch, and this thread writes the rows of each scored batch
-/// in input order while the next batch is scored. (When writing waited
-/// for scoring, the scoring threads sat idle during every batch's writing:
-/// two threads kept 1.78 cores busy.) Returns whether `emit` asked to
-/// stop.
-///
-/// At most two read batches wait for scoring, one is scored, one scored
-/// batch waits and one is written: memory stays bounded whatever the input
-/// size.
-fn score_parallel(
-    model: &Model,
-    opts: ScorerOpts,
-    threads: usize,
-    reader: ItemReader,
-    paths: &[PathBuf],
-    emit: &mut impl FnMut(Option<Scored>) -> satire::Result<bool>,
-) -> anyhow::Result<bool> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
-        let read = scope.spawn(move || {
-            let (mut batch, mut size) = (Vec::new(), 0usize);
-            // The first batches are small, so that scoring starts soon
-            // instead of waiting for 4 MiB to be read; each is twice the
-            // size of the one before, up to the full size.
-            let mut limit = FIRST_BATCH_BYTES;
-            let result = reader.for_each(paths, |item| {
-                size += item.text.as_ref().map_or(0, |t| t.len());
-                batch.push(item);
-                if batch.len() >= BATCH_ITEMS || size >= limit {
-                    size = 0;
-                    limit = (limit * 2).min(BATCH_BYTES);
-                    // The receiver hangs up only when scoring stops early.
-                    tx.send(std::mem::take(&mut batch))
-                        .map_err(|_| satire::Error::Data("stopped".into()))?;
-                }
-                Ok(())
-            });
-            if result.is_ok() && !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-            result
-        });
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<Scored>>(1);
-        // One scorer per scoring thread, kept for the whole run (see
-        // `PerThread`).
-        let scorers = PerThread::new(threads, || opts.scorer(model));
-        let score = scope.spawn(move || {
-            for batch in rx.iter() {
-                let done: Vec<Scored> = pool.install(|| {
-                    batch
-                        .into_par_iter()
-                        .map(|item| scorers.with(|scorer| score_item(scorer, item)))
-                        .collect()
-                });
-                // The receiver hangs up only when writing stops early;
-                // dropping `rx` then stops the reader.
-                if done_tx.send(done).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut stopped = false;
-        // On an error, leaving the loop drops `done_rx`, which stops the
-        // other two stages.
-        let written = (|| {
-            for done in done_rx.iter() {
-                for s in done {
-                    if !emit(Some(s))? {
-                        stopped = true;
-                        return Ok(());
-                    }
-                }
-                emit(None)?;
-            }
-            Ok::<(), satire::Error>(())
-        })();
-        drop(done_rx);
-        if score.join().is_err() {
-            anyhow::bail!("the scoring thread panicked");
-        }
-        let read = read.join();
-        written?;
-        match read {
-            Ok(Err(_)) if stopped => Ok(true),
-            Ok(result) => Ok(result.map(|()| stopped)?),
-            Err(_) => anyhow::bail!("the reader thread panicked"),
-        }
     })
 }
 
