@@ -238,3 +238,45 @@ fn cli_explain_reports_bad_items_and_goes_on() {
     assert!(text.contains("error:"), "{text}");
     assert!(text.contains("sentences, most satirical first"), "{text}");
 }
+
+#[test]
+fn cli_explain_threads_give_the_same_output_in_the_same_order() {
+    // Several batches (the first holds 64 KB), with empty texts, which
+    // are errors, scattered through them: every format writes the same
+    // bytes on any number of threads, one entry per row, in row order.
+    let sentences = seed_sentences(4);
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,text\n");
+    for i in 0..5000 {
+        let text = match i % 9 {
+            0 => String::new(),
+            _ => sentences[i % sentences.len()].1.replace('"', "\"\""),
+        };
+        csv.push_str(&format!("r{i},\"{text}\"\n"));
+    }
+    let path = write(dir.path(), "many.csv", &csv);
+    let path = path.to_str().unwrap();
+    for format in ["json", "text", "html"] {
+        let one = satire(&["explain", "-f", format, "--threads", "1", path], None);
+        assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+        if format == "json" {
+            let rows: Vec<serde_json::Value> = stdout(&one)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(rows.len(), 5000);
+            for (i, r) in rows.iter().enumerate() {
+                assert_eq!(r["id"].as_str(), Some(format!("r{i}").as_str()));
+                assert_eq!(r["error"].is_null(), i % 9 != 0, "{r}");
+            }
+        }
+        for threads in ["2", "3"] {
+            let many = satire(&["explain", "-f", format, "--threads", threads, path], None);
+            assert_eq!(many.status.code(), Some(1));
+            assert!(
+                many.stdout == one.stdout,
+                "--format {format} --threads {threads} differs"
+            );
+        }
+    }
+}

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use satire::explain::{Explainer, Explanation, TokenShare};
 use satire::model::{Counting, Model};
 use satire::report::HtmlReport;
-use satire::score::Decision;
+use satire::score::{Decision, PerThread};
 use serde_json::json;
 
-use satire::io::StdinFormat;
+use satire::io::{Item, StdinFormat};
 
-use super::{InputArgs, ModelArg, Output};
+use super::{batch, InputArgs, ModelArg, Output};
 
 /// Explain scores: the tokens and sentences that moved each article's
 /// log-odds, with their exact contributions.
@@ -49,6 +49,10 @@ pub struct Args {
     pub raw: bool,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Explaining threads [default: one per core]. Output is in input
+    /// order and the same for any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Output formats of `explain`.
@@ -64,6 +68,22 @@ pub enum Format {
     Html,
 }
 
+/// One item, explained.
+enum Explained {
+    /// Its text or JSON output, written by the explaining thread, so that
+    /// writing in input order is all that is left to one thread.
+    Rendered {
+        output: std::io::Result<Vec<u8>>,
+        failed: bool,
+    },
+    /// What the HTML report needs, which is written once all items are in:
+    /// the item's id, and its text with its explanation or its error.
+    ForReport {
+        id: String,
+        done: Result<(String, Explanation), String>,
+    },
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let model = args.model.load()?;
     let reader = args.input.reader(&args.paths, StdinFormat::Text)?;
@@ -72,36 +92,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         path: out_name.clone(),
         source: e,
     };
-    let mut explainer = Explainer::new(&model).calibrated(!args.raw);
+    let threads = batch::threads(args.threads)?;
+    let explainers = PerThread::new(threads, || Explainer::new(&model).calibrated(!args.raw));
+    let explain = |explainer: &mut Explainer, item: Item| {
+        let id = item.id;
+        let done = item.text.map(|text| {
+            let e = explainer.explain(&text);
+            (text, e)
+        });
+        let mut out = Vec::new();
+        let written = match (&done, args.format) {
+            (_, Format::Html) => return Explained::ForReport { id, done },
+            (Ok((text, e)), Format::Text) => write_text(&mut out, &model, &id, text, e, &args),
+            (Ok((text, e)), Format::Json) => write_json(&mut out, &model, &id, text, e, args.top),
+            (Err(msg), Format::Text) => writeln!(out, "== {id}\nerror: {msg}\n"),
+            (Err(msg), Format::Json) => writeln!(out, "{}", json!({"id": id, "error": msg})),
+        };
+        Explained::Rendered {
+            output: written.map(|()| out),
+            failed: done.is_err(),
+        }
+    };
     let mut report = HtmlReport::new(&model, args.top);
     let mut failed = 0u64;
-    reader.for_each(&args.paths, |item| {
-        match &item.text {
-            Ok(text) => {
-                let e = explainer.explain(text);
-                match args.format {
-                    Format::Text => write_text(&mut out, &model, &item.id, text, &e, &args),
-                    Format::Json => write_json(&mut out, &model, &item.id, text, &e, args.top),
-                    Format::Html => {
-                        report.add(&model, &item.id, text, &e);
-                        Ok(())
-                    }
-                }
+    let mut emit = |done: Option<Explained>| {
+        match done {
+            None => out.flush().map_err(io_err)?,
+            Some(Explained::Rendered { output, failed: f }) => {
+                failed += u64::from(f);
+                out.write_all(&output.map_err(io_err)?).map_err(io_err)?;
             }
-            Err(msg) => {
-                failed += 1;
-                match args.format {
-                    Format::Text => writeln!(out, "== {}\nerror: {msg}\n", item.id),
-                    Format::Json => writeln!(out, "{}", json!({"id": item.id, "error": msg})),
-                    Format::Html => {
-                        report.add_error(&item.id, msg);
-                        Ok(())
-                    }
+            Some(Explained::ForReport { id, done }) => match done {
+                Ok((text, e)) => report.add(&model, &id, &text, &e),
+                Err(msg) => {
+                    failed += 1;
+                    report.add_error(&id, &msg);
                 }
-            }
+            },
         }
-        .map_err(io_err)
-    })?;
+        Ok(true)
+    };
+    batch::in_order(reader, &args.paths, threads, explainers, explain, &mut emit)?;
     if args.format == Format::Html {
         report.write(&mut out).map_err(io_err)?;
     }
