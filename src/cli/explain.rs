@@ -132,7 +132,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Ok(true)
     };
-    batch::in_order(reader, &args.paths, threads, explainers, explain, &mut emit)?;
+    batch::Batches {
+        reader,
+        paths: &args.paths,
+        workers: explainers,
+        work: explain,
+    }
+    .in_order(&mut emit)?;
     if args.format == Format::Html {
         report.write(&mut out).map_err(io_err)?;
     }

@@ -181,7 +181,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(!(args.strict && failed > 0))
     };
     let scorers = PerThread::new(threads, || scorer_opts.scorer(&model));
-    let stopped = batch::in_order(reader, &args.paths, threads, scorers, score_item, &mut emit)?;
+    let stopped = batch::Batches {
+        reader,
+        paths: &args.paths,
+        workers: scorers,
+        work: score_item,
+    }
+    .in_order(&mut emit)?;
     if stopped {
         if let Some(e) = &first_error {
             eprintln!("satire: stopped at the first error (--strict): {e}");
