@@ -39,29 +39,34 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         if self.workers.len() > 1 {
             return self.in_parallel(emit);
         }
-        // No lock per item: the one worker is this thread's.
-        let Some(mut worker) = self.workers.into_inner().into_iter().next() else {
-            anyhow::bail!("no worker to run");
-        };
-        let work = self.work;
-        let mut stopped = false;
-        let mut n = 0usize;
-        let result = self.reader.for_each(self.paths, |item| {
-            n += 1;
-            if n % BATCH_ITEMS == 0 {
-                emit(None)?;
+        // One lock for the whole run, none per item: the one worker is
+        // this thread's.
+        let Batches {
+            reader,
+            paths,
+            workers,
+            work,
+        } = self;
+        workers.with(|worker| {
+            let mut stopped = false;
+            let mut n = 0usize;
+            let result = reader.for_each(paths, |item| {
+                n += 1;
+                if n % BATCH_ITEMS == 0 {
+                    emit(None)?;
+                }
+                if emit(Some(work(worker, item)))? {
+                    Ok(())
+                } else {
+                    stopped = true;
+                    Err(satire::Error::Data("stopped".into()))
+                }
+            });
+            match result {
+                Err(_) if stopped => Ok(true),
+                other => Ok(other.map(|()| false)?),
             }
-            if emit(Some(work(&mut worker, item)))? {
-                Ok(())
-            } else {
-                stopped = true;
-                Err(satire::Error::Data("stopped".into()))
-            }
-        });
-        match result {
-            Err(_) if stopped => Ok(true),
-            other => Ok(other.map(|()| false)?),
-        }
+        })
     }
 
     /// Three stages, each on its own thread, joined by bounded channels: a
