@@ -84,13 +84,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         self,
         emit: &mut impl FnMut(Option<O>) -> satire::Result<bool>,
     ) -> anyhow::Result<bool> {
-        let Batches {
-            reader,
-            paths,
-            workers,
-            work,
-        } = self;
-        let threads = workers.len();
+        let threads = self.workers.len();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
@@ -102,7 +96,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                 // instead of waiting for 4 MiB to be read; each is twice the
                 // size of the one before, up to the full size.
                 let mut limit = FIRST_BATCH_BYTES;
-                let result = reader.for_each(paths, |item| {
+                let result = self.reader.for_each(self.paths, |item| {
                     size += item.text.as_ref().map_or(0, |t| t.len());
                     batch.push(item);
                     if batch.len() >= BATCH_ITEMS || size >= limit {
@@ -125,7 +119,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                     let done: Vec<O> = pool.install(|| {
                         batch
                             .into_par_iter()
-                            .map(|item| workers.with(|w| work(w, item)))
+                            .map(|item| self.workers.with(|w| (self.work)(w, item)))
                             .collect()
                     });
                     // The receiver hangs up only when emitting stops early;
