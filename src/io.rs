@@ -155,12 +155,21 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Bytes read from an input file at a time. With the standard 8 KiB, a
+/// 50 MB CSV took 6,142 `read` calls; with 128 KiB it takes 393, and one
+/// thread scores it about 2% faster (`benches/ab_time.py --mb 50 --runs
+/// 9`: user time 0.333 -> 0.328 s, wall 0.349 -> 0.342 s). The buffer still
+/// fits the core's L2 cache, where the parser reads it.
+pub const READ_BUFFER: usize = 128 << 10;
+
 /// The one place CSV readers are configured: headers on, strict row
-/// lengths (a ragged row is an error for that row, not a silent shift).
+/// lengths (a ragged row is an error for that row, not a silent shift),
+/// reads of [`READ_BUFFER`] bytes.
 pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
+        .buffer_capacity(READ_BUFFER)
         .from_reader(r)
 }
 
@@ -404,7 +413,10 @@ pub fn read_labelled(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
 }
 
 fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
-    let mut rdr = csv_reader(QuoteWatch::new(BufReader::new(open(path)?)));
+    let mut rdr = csv_reader(QuoteWatch::new(BufReader::with_capacity(
+        READ_BUFFER,
+        open(path)?,
+    )));
     let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
     let text_i = find_column(&headers, &cols.text, path)?;
     let label_i = find_column(&headers, &cols.label, path)?;
@@ -442,7 +454,10 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     let mut out = Vec::new();
     // Lines as bytes: `BufRead::lines` would say only "stream did not
     // contain valid UTF-8" of a line that is not.
-    for (i, line) in BufReader::new(open(path)?).split(b'\n').enumerate() {
+    for (i, line) in BufReader::with_capacity(READ_BUFFER, open(path)?)
+        .split(b'\n')
+        .enumerate()
+    {
         let n = i as u64 + 1;
         let line = line.map_err(|e| Error::input(path, Some(n), e.to_string()))?;
         let line = &line[bom_len(&line, n)..];
@@ -508,7 +523,7 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
     let labels_csv = dir.join("labels.csv");
     let mut out = Vec::new();
     if labels_csv.is_file() {
-        let mut rdr = csv_reader(BufReader::new(open(&labels_csv)?));
+        let mut rdr = csv_reader(BufReader::with_capacity(READ_BUFFER, open(&labels_csv)?));
         let headers = rdr
             .headers()
             .map_err(|e| csv_error(&labels_csv, e))?
@@ -696,7 +711,12 @@ impl ItemReader {
         for p in paths {
             if p.as_os_str() == "-" {
                 let stdin = std::io::stdin().lock();
-                self.for_each_in_stream(p, self.stdin, std::io::BufReader::new(stdin), &mut f)?;
+                self.for_each_in_stream(
+                    p,
+                    self.stdin,
+                    std::io::BufReader::with_capacity(READ_BUFFER, stdin),
+                    &mut f,
+                )?;
                 continue;
             }
             match std::fs::metadata(p) {
@@ -780,14 +800,19 @@ impl ItemReader {
             }
         };
         match extension(path).as_str() {
-            "csv" => match self.csv(path, BufReader::new(file), f) {
+            "csv" => match self.csv(path, BufReader::with_capacity(READ_BUFFER, file), f) {
                 Err(e @ Error::Input { .. }) if !explicit => f(Item {
                     id: path.display().to_string(),
                     text: Err(e.to_string()),
                 }),
                 other => other,
             },
-            "jsonl" | "ndjson" => self.lines(path, BufReader::new(file), StdinFormat::Jsonl, f),
+            "jsonl" | "ndjson" => self.lines(
+                path,
+                BufReader::with_capacity(READ_BUFFER, file),
+                StdinFormat::Jsonl,
+                f,
+            ),
             _ => f(self.whole(path, file)),
         }
     }
