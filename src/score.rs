@@ -340,9 +340,9 @@ impl<'m> Scorer<'m> {
 /// finds its thread's scorer warm: its memo of common words' answers and
 /// its buffers survive from one item to the next. (A scorer made for each
 /// piece of work that rayon splits a batch into, with `map_init`, started
-/// cold about 300 times on 50 MB of articles.) `satire score`, `satire
-/// explain` (one `Explainer` a thread) and the `batch_all_cores`
-/// benchmark use this, so the benchmark measures what the command does.
+/// cold about 300 times on 50 MB of articles.) The `batch_all_cores`
+/// benchmark uses this. (`satire score` and `satire explain` do not use
+/// rayon: each of their threads owns its scorer.)
 ///
 /// ```
 /// use rayon::prelude::*;

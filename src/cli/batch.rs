@@ -3,30 +3,38 @@
 
 use std::path::PathBuf;
 
-use rayon::prelude::*;
 use satire::io::{Item, ItemReader};
-use satire::score::PerThread;
 
-/// Items handed to the working threads at a time, at most.
-const BATCH_ITEMS: usize = 4096;
-/// Text bytes handed to the working threads at a time, about.
-const BATCH_BYTES: usize = 4 << 20;
-/// Text bytes in the first batch of a parallel run, about.
-const FIRST_BATCH_BYTES: usize = 64 << 10;
+/// Rows emitted between flushes of the output, at most.
+const FLUSH_ROWS: usize = 4096;
+/// Items in a chunk of a parallel run, at most: about 1.5 ms of work on
+/// headlines.
+const CHUNK_ITEMS: usize = 512;
+/// Text bytes in a chunk of a parallel run, about: under 1 ms of work on
+/// articles, so that the last chunk keeps one thread busy only briefly.
+const CHUNK_BYTES: usize = 128 << 10;
+/// Chunks read and not yet emitted, at most: with [`CHUNK_BYTES`], 4 MiB of
+/// text.
+const IN_FLIGHT: usize = 32;
+/// How long the emitting thread waits for a chunk before it flushes the
+/// rows written so far.
+const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A verb's work on every item of `paths`: `work` with `workers`, one
-/// per thread (as many threads as workers).
+/// per thread (as many threads as workers, at least one). Each worker
+/// (a scorer, with its memo of common words) serves one thread for the
+/// whole run.
 pub struct Batches<'a, W, F> {
     pub reader: ItemReader,
     pub paths: &'a [PathBuf],
-    pub workers: PerThread<W>,
+    pub workers: Vec<W>,
     pub work: F,
 }
 
 impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F> {
     /// Runs the work, and `emit` on each result in input order; `emit`
-    /// gets `None` after each batch, to flush what it wrote, so that a
-    /// reader downstream sees rows as batches finish. `emit` returning
+    /// gets `None` now and then, and at the end, to flush what it wrote,
+    /// so that a reader downstream sees rows soon. `emit` returning
     /// `Ok(false)` stops the run (`--strict` after an error). Returns
     /// whether it did.
     ///
@@ -39,113 +47,181 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         if self.workers.len() > 1 {
             return self.in_parallel(emit);
         }
-        // One lock for the whole run, none per item: the one worker is
-        // this thread's.
         let Batches {
             reader,
             paths,
             workers,
             work,
         } = self;
-        workers.with(|worker| {
-            let mut stopped = false;
-            let mut n = 0usize;
-            let result = reader.for_each(paths, |item| {
-                n += 1;
-                if n % BATCH_ITEMS == 0 {
-                    emit(None)?;
-                }
-                if emit(Some(work(worker, item)))? {
-                    Ok(())
-                } else {
-                    stopped = true;
-                    Err(satire::Error::Data("stopped".into()))
-                }
-            });
-            match result {
-                Err(_) if stopped => Ok(true),
-                other => Ok(other.map(|()| false)?),
+        let Some(mut worker) = workers.into_iter().next() else {
+            anyhow::bail!("no worker to do the work: at least one is needed");
+        };
+        let mut stopped = false;
+        let mut n = 0usize;
+        let result = reader.for_each(paths, |item| {
+            n += 1;
+            if n % FLUSH_ROWS == 0 {
+                emit(None)?;
             }
-        })
+            if emit(Some(work(&mut worker, item)))? {
+                Ok(())
+            } else {
+                stopped = true;
+                Err(satire::Error::Data("stopped".into()))
+            }
+        });
+        match result {
+            Err(_) if stopped => Ok(true),
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                emit(None)?;
+                Ok(false)
+            }
+        }
     }
 
-    /// Three stages, each on its own thread, joined by bounded channels: a
-    /// reader thread fills batches, a working thread has a pool of one
-    /// thread per worker work through each batch, and this thread emits
-    /// the results of each finished batch in input order while the next
-    /// batch is worked on. (When writing waited for scoring, the scoring
-    /// threads sat idle during every batch's writing: two threads kept
-    /// 1.78 cores busy.)
+    /// Three stages, joined by channels: a reader thread cuts the input
+    /// into numbered chunks, one thread per worker takes the next chunk
+    /// whenever it is free and works through it, and this thread emits
+    /// the finished chunks in input order, holding back any that finish
+    /// early.
     ///
-    /// At most two read batches wait, one is worked on, one finished batch
-    /// waits and one is emitted: memory stays bounded whatever the input
-    /// size.
+    /// No thread waits for another's chunk to finish before taking its
+    /// next: with a batch for all the workers at a time, a worker that
+    /// finished its share waited for the others at the end of every
+    /// batch, and with the reader as a third busy thread on two cores,
+    /// the one it waited for was often the one the system had paused
+    /// (two threads kept 1.83 cores busy).
+    ///
+    /// At most [`IN_FLIGHT`] chunks are read and not yet emitted: memory
+    /// stays bounded whatever the input size, and however far one slow
+    /// chunk holds the others back.
     fn in_parallel(
         self,
         emit: &mut impl FnMut(Option<O>) -> satire::Result<bool>,
     ) -> anyhow::Result<bool> {
-        let threads = self.workers.len();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?;
+        use std::sync::mpsc::{channel, sync_channel, RecvTimeoutError};
+        let Batches {
+            reader,
+            paths,
+            workers,
+            work,
+        } = self;
+        let work = &work;
+        // A chunk may be read only with a credit, which comes back once
+        // the chunk is emitted.
+        let (credit_tx, credit_rx) = sync_channel::<()>(IN_FLIGHT);
+        for _ in 0..IN_FLIGHT {
+            // Cannot fail: the receiver is alive and there is room.
+            let _ = credit_tx.send(());
+        }
+        // Shared by the workers, and dropped with the last of them, so that
+        // the reader stops when no worker is left.
+        let (todo_tx, todo_rx) = sync_channel::<(usize, Vec<Item>)>(IN_FLIGHT);
+        let todo_rx = std::sync::Arc::new(std::sync::Mutex::new(todo_rx));
         std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
             let read = scope.spawn(move || {
-                let (mut batch, mut size) = (Vec::new(), 0usize);
-                // The first batches are small, so that work starts soon
-                // instead of waiting for 4 MiB to be read; each is twice the
-                // size of the one before, up to the full size.
-                let mut limit = FIRST_BATCH_BYTES;
-                let result = self.reader.for_each(self.paths, |item| {
+                let (mut chunk, mut size, mut number) = (Vec::new(), 0usize, 0usize);
+                // Either end hangs up only when the run stops early.
+                let mut send = |chunk: Vec<Item>| -> satire::Result<()> {
+                    credit_rx
+                        .recv()
+                        .ok()
+                        .and_then(|()| todo_tx.send((number, chunk)).ok())
+                        .ok_or_else(|| satire::Error::Data("stopped".into()))?;
+                    number += 1;
+                    Ok(())
+                };
+                let result = reader.for_each(paths, |item| {
                     size += item.text.as_ref().map_or(0, |t| t.len());
-                    batch.push(item);
-                    if batch.len() >= BATCH_ITEMS || size >= limit {
+                    chunk.push(item);
+                    if chunk.len() >= CHUNK_ITEMS || size >= CHUNK_BYTES {
                         size = 0;
-                        limit = (limit * 2).min(BATCH_BYTES);
-                        // The receiver hangs up only when the work stops early.
-                        tx.send(std::mem::take(&mut batch))
-                            .map_err(|_| satire::Error::Data("stopped".into()))?;
+                        send(std::mem::take(&mut chunk))?;
                     }
                     Ok(())
                 });
-                if result.is_ok() && !batch.is_empty() {
-                    let _ = tx.send(batch);
+                if result.is_ok() && !chunk.is_empty() {
+                    let _ = send(chunk);
                 }
                 result
             });
-            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Vec<O>>(1);
-            let working = scope.spawn(move || {
-                for batch in rx.iter() {
-                    let done: Vec<O> = pool.install(|| {
-                        batch
-                            .into_par_iter()
-                            .map(|item| self.workers.with(|w| (self.work)(w, item)))
-                            .collect()
-                    });
-                    // The receiver hangs up only when emitting stops early;
-                    // dropping `rx` then stops the reader.
-                    if done_tx.send(done).is_err() {
-                        break;
-                    }
-                }
-            });
+            // A worker's chunk, or `None` if its work panicked.
+            let (done_tx, done_rx) = channel::<Option<(usize, Vec<O>)>>();
+            let working: Vec<_> = workers
+                .into_iter()
+                .map(|mut worker| {
+                    let (todo_rx, done_tx) = (todo_rx.clone(), done_tx.clone());
+                    scope.spawn(move || loop {
+                        let next = todo_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        // The reader is done (or stopped) and no chunk is left.
+                        let Ok((number, chunk)) = next else { break };
+                        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            chunk
+                                .into_iter()
+                                .map(|item| work(&mut worker, item))
+                                .collect::<Vec<O>>()
+                        }));
+                        let failed = done.is_err();
+                        // The receiver hangs up only when the run stops early.
+                        if done_tx.send(done.ok().map(|d| (number, d))).is_err() || failed {
+                            break;
+                        }
+                    })
+                })
+                .collect();
+            drop((done_tx, todo_rx));
             let mut stopped = false;
-            // On an error, leaving the loop drops `done_rx`, which stops the
-            // other two stages.
+            let mut panicked = false;
+            // On an error or a panicked worker, leaving the loop drops
+            // `done_rx` and `credit_tx`, which stops the other stages.
             let emitted = (|| {
-                for done in done_rx.iter() {
-                    for o in done {
-                        if !emit(Some(o))? {
-                            stopped = true;
-                            return Ok(());
+                let mut waiting = std::collections::BTreeMap::new();
+                let (mut next, mut unflushed) = (0usize, 0usize);
+                loop {
+                    // Rows written are flushed before a long wait for more,
+                    // so that a reader downstream sees them soon, and every
+                    // `FLUSH_ROWS` rows or so.
+                    let got = match done_rx.recv_timeout(FLUSH_AFTER) {
+                        Err(RecvTimeoutError::Timeout) => {
+                            if unflushed > 0 {
+                                emit(None)?;
+                                unflushed = 0;
+                            }
+                            done_rx.recv().ok()
+                        }
+                        got => got.ok(),
+                    };
+                    let Some(got) = got else { break };
+                    let Some((number, done)) = got else {
+                        panicked = true;
+                        break;
+                    };
+                    waiting.insert(number, done);
+                    while let Some(done) = waiting.remove(&next) {
+                        for o in done {
+                            unflushed += 1;
+                            if !emit(Some(o))? {
+                                stopped = true;
+                                return Ok(());
+                            }
+                        }
+                        next += 1;
+                        // The reader may have stopped already.
+                        let _ = credit_tx.send(());
+                        if unflushed >= FLUSH_ROWS {
+                            emit(None)?;
+                            unflushed = 0;
                         }
                     }
-                    emit(None)?;
                 }
+                emit(None)?;
                 Ok::<(), satire::Error>(())
             })();
             drop(done_rx);
-            if working.join().is_err() {
+            drop(credit_tx);
+            let joined = working.into_iter().all(|w| w.join().is_ok());
+            if panicked || !joined {
                 anyhow::bail!("a working thread panicked");
             }
             let read = read.join();
@@ -165,5 +241,126 @@ pub fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
         Some(0) => anyhow::bail!("--threads must be at least 1"),
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use satire::io::{Columns, StdinFormat};
+    use std::sync::Mutex;
+
+    /// A CSV of `n` rows, ids `0` to `n - 1`.
+    fn csv_of(n: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("rows.csv");
+        let mut text = String::from("id,text\n");
+        for i in 0..n {
+            text.push_str(&format!("{i},row number {i}\n"));
+        }
+        std::fs::write(&path, text).expect("the CSV is written");
+        (dir, path)
+    }
+
+    fn reader() -> ItemReader {
+        ItemReader {
+            columns: Columns::default(),
+            stdin: StdinFormat::Text,
+            max_bytes: u64::MAX,
+        }
+    }
+
+    /// Runs `work` over `n` rows with `threads` workers (numbered), and
+    /// returns the result, what was emitted (`None` for a flush) and
+    /// each row's worker.
+    fn run(
+        n: usize,
+        threads: usize,
+        work: impl Fn(&mut usize, Item) -> (String, usize) + Send + Sync,
+        stop_at: Option<usize>,
+    ) -> (anyhow::Result<bool>, Vec<Option<(String, usize)>>) {
+        let (_dir, path) = csv_of(n);
+        let paths = [path];
+        let mut emitted = Vec::new();
+        let mut rows = 0;
+        let result = Batches {
+            reader: reader(),
+            paths: &paths,
+            workers: (0..threads).collect(),
+            work,
+        }
+        .in_order(&mut |o| {
+            rows += usize::from(o.is_some());
+            emitted.push(o);
+            Ok(stop_at != Some(rows))
+        });
+        (result, emitted)
+    }
+
+    fn ids(emitted: &[Option<(String, usize)>]) -> Vec<String> {
+        emitted.iter().flatten().map(|(id, _)| id.clone()).collect()
+    }
+
+    fn numbers(n: usize) -> Vec<String> {
+        (0..n).map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn rows_come_out_in_input_order_whichever_chunk_finishes_first() {
+        // The first chunk is slow: every later one is done before it, by
+        // the other workers, and must wait to be emitted after it.
+        let work = |w: &mut usize, item: Item| {
+            if item.id.parse::<usize>().is_ok_and(|i| i < CHUNK_ITEMS) {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            }
+            (item.id, *w)
+        };
+        for threads in [1, 2, 3] {
+            let (result, emitted) = run(6_000, threads, work, None);
+            assert!(!result.expect("the run succeeds"), "not stopped");
+            assert_eq!(ids(&emitted), numbers(6_000), "{threads} threads");
+            assert!(
+                emitted.last().is_some_and(Option::is_none),
+                "flushed at the end"
+            );
+            let mut used: Vec<usize> = emitted.iter().flatten().map(|&(_, w)| w).collect();
+            used.sort_unstable();
+            used.dedup();
+            // While one worker is on the slow chunk, another does the rest.
+            assert!(used.len() >= threads.min(2), "workers used: {used:?}");
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_the_run_with_no_row_after_it() {
+        for threads in [1, 2] {
+            let (result, emitted) = run(5_000, threads, |w, i| (i.id, *w), Some(1_000));
+            assert!(result.expect("the run succeeds"), "stopped");
+            assert_eq!(ids(&emitted), numbers(1_000), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_stops_the_run_with_an_error() {
+        // Every row before the panicking one may come out, in order, and
+        // none after it; the run ends (no thread waits for ever).
+        let tried = Mutex::new(0usize);
+        let work = |w: &mut usize, item: Item| {
+            *tried.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            assert_ne!(item.id, "2500", "the test's panic");
+            (item.id, *w)
+        };
+        let (result, emitted) = run(20_000, 2, work, None);
+        let err = result.expect_err("the panic is an error");
+        assert!(err.to_string().contains("panicked"), "{err}");
+        let ids = ids(&emitted);
+        assert!(ids.len() <= 2_500, "{} rows", ids.len());
+        assert_eq!(ids, numbers(ids.len()));
+        // The reader stopped soon after: it did not read the whole input.
+        let tried = *tried.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            tried < 2_500 + IN_FLIGHT * CHUNK_ITEMS + CHUNK_ITEMS,
+            "{tried} tried"
+        );
     }
 }

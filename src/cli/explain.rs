@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use satire::explain::{Explainer, Explanation, TokenShare};
 use satire::model::{Counting, Model};
 use satire::report::HtmlReport;
-use satire::score::{Decision, PerThread};
+use satire::score::Decision;
 use serde_json::json;
 
 use satire::io::{Item, StdinFormat};
@@ -93,7 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let threads = batch::threads(args.threads)?;
-    let explainers = PerThread::new(threads, || Explainer::new(&model).calibrated(!args.raw));
+    let explainers = (0..threads)
+        .map(|_| Explainer::new(&model).calibrated(!args.raw))
+        .collect();
     let explain = |explainer: &mut Explainer, item: Item| {
         let id = item.id;
         let done = item.text.map(|text| {

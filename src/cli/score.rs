@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use satire::io::{Item, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
-use satire::score::{Decision, PerThread, Score, Scorer};
+use satire::score::{Decision, Score, Scorer};
 
 use super::{batch, InputArgs, ModelArg, Output};
 
@@ -55,8 +55,8 @@ pub struct Args {
     pub quiet: bool,
     /// Scoring threads [default: one per core]. With 1, reading, scoring
     /// and writing take turns on one thread; with more, a reader thread
-    /// fills batches that the scoring threads share, and rows are written
-    /// in input order.
+    /// cuts the input into chunks, each scoring thread takes the next
+    /// chunk when it is free, and rows are written in input order.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Score through the reference path (unicode-segmentation for every
@@ -180,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writer.write(&row).map_err(io_err)?;
         Ok(!(args.strict && failed > 0))
     };
-    let scorers = PerThread::new(threads, || scorer_opts.scorer(&model));
+    let scorers = (0..threads).map(|_| scorer_opts.scorer(&model)).collect();
     let stopped = batch::Batches {
         reader,
         paths: &args.paths,
