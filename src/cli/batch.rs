@@ -46,15 +46,15 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         self,
         emit: &mut impl FnMut(Option<O>) -> satire::Result<bool>,
     ) -> anyhow::Result<bool> {
-        if self.workers.len() > 1 {
-            return self.in_parallel(emit);
-        }
         let Batches {
             reader,
             paths,
             workers,
             work,
         } = self;
+        if workers.len() > 1 {
+            return Self::in_parallel(reader, paths, workers, &work, emit);
+        }
         let Some(mut worker) = workers.into_iter().next() else {
             anyhow::bail!("no worker to do the work: at least one is needed");
         };
@@ -99,17 +99,13 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
     /// stays bounded whatever the input size, and however far one slow
     /// chunk holds the others back.
     fn in_parallel(
-        self,
+        reader: ItemReader,
+        paths: &[PathBuf],
+        workers: Vec<W>,
+        work: &F,
         emit: &mut impl FnMut(Option<O>) -> satire::Result<bool>,
     ) -> anyhow::Result<bool> {
         use std::sync::mpsc::{channel, sync_channel, RecvTimeoutError};
-        let Batches {
-            reader,
-            paths,
-            workers,
-            work,
-        } = self;
-        let work = &work;
         // A chunk may be read only with a credit, which comes back once
         // the chunk is emitted.
         let (credit_tx, credit_rx) = sync_channel::<()>(IN_FLIGHT);
