@@ -139,7 +139,9 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                     }
                     Ok(())
                 });
-                if result.is_ok() && !chunk.is_empty() {
+                // Rows read before an input error come out too, as with
+                // one thread.
+                if !chunk.is_empty() {
                     let _ = send(chunk);
                 }
                 result
@@ -335,6 +337,34 @@ mod tests {
             let (result, emitted) = run(20_000, threads, |w, i| (i.id, *w), Some(5_000));
             assert!(result.expect("the run succeeds"), "stopped");
             assert_eq!(ids(&emitted), numbers(5_000), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn rows_read_before_an_input_error_all_come_out_with_any_thread_count() {
+        // The second file lacks the text column: the reader stops there
+        // with an error, after 3,000 rows (a full chunk and part of one).
+        let (dir, good) = csv_of(3_000);
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "id,body\n1,no text column\n").expect("written");
+        let paths = [good, bad];
+        for threads in [1, 2, 3] {
+            let mut emitted = Vec::new();
+            let result = Batches {
+                reader: reader(),
+                paths: &paths,
+                workers: (0..threads).collect(),
+                work: |_: &mut usize, item: Item| (item.id, 0),
+            }
+            .in_order(&mut |o| {
+                emitted.push(o);
+                Ok(true)
+            });
+            let err = result.expect_err("the bad file stops the run");
+            assert!(err.to_string().contains("bad.csv"), "{err}");
+            let ids = ids(&emitted);
+            assert_eq!(ids.len(), 3_000, "{threads} threads");
+            assert_eq!(ids, numbers(3_000), "{threads} threads");
         }
     }
 
