@@ -32,13 +32,13 @@
 //! as the model counts a text (for raw scores, `sigmoid(prior + sum of its
 //! tokens' weights)`).
 
-use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 #[cfg(doc)]
 use crate::model::Counting;
 use crate::model::{Calibration, Model};
 use crate::score::{sigmoid, Score, Scorer};
+use crate::table::PieceLookups;
 use crate::tokenize::{TokenBuffers, Tokenizer};
 
 /// One token's share of a text's log-odds.
@@ -158,6 +158,14 @@ pub struct Explainer<'m> {
     scorer: Scorer<'m>,
     tokenizer: Tokenizer,
     bufs: TokenBuffers,
+    /// Each token's record, found as the tokenizer cuts it.
+    lookups: PieceLookups,
+    /// A count for each column of the vocabulary: zero between texts.
+    counts: Vec<u32>,
+    /// The columns of the text's known tokens, each once.
+    distinct: Vec<u32>,
+    /// Each known token's place: (sentence, column).
+    places: Vec<(usize, u32)>,
     calibrated: bool,
 }
 
@@ -168,6 +176,10 @@ impl<'m> Explainer<'m> {
             scorer: Scorer::new(model),
             tokenizer: model.tokenizer(),
             bufs: TokenBuffers::default(),
+            lookups: PieceLookups::new(model.scoring_table()),
+            counts: Vec::new(),
+            distinct: Vec::new(),
+            places: Vec::new(),
             calibrated: true,
         }
     }
@@ -203,27 +215,53 @@ impl<'m> Explainer<'m> {
             })
             .collect();
         let counting = model.counting();
-        let mut counts: FxHashMap<u32, u64> = FxHashMap::default();
+        // Each column's occurrences in this text (the last text's are
+        // zeroed here) and the columns seen, in order of first sight.
+        let counts = &mut self.counts;
+        counts.resize(model.vocab().len(), 0);
+        let distinct = &mut self.distinct;
+        for &col in distinct.iter() {
+            if let Some(n) = counts.get_mut(col as usize) {
+                *n = 0;
+            }
+        }
+        distinct.clear();
         // Every known token's place: (sentence, column).
-        let mut places: Vec<(usize, u32)> = Vec::new();
+        let places = &mut self.places;
+        places.clear();
+        let table = model.scoring_table();
+        let lookups = &mut self.lookups;
+        // The sentence of the last token: tokens come in text order, so
+        // the next one's is this one or a later one.
+        let mut si = 0;
         self.tokenizer
-            .for_each_token_at(text, &mut self.bufs, |at, t| {
-                if let Some(col) = model.column(t) {
-                    *counts.entry(col).or_insert(0) += 1;
-                    // The sentence holding byte `at`: the last one starting at
-                    // or before it.
-                    let si = sentences
-                        .partition_point(|s| s.start <= at)
-                        .saturating_sub(1);
-                    places.push((si, col));
+            .for_each_piece(text, &mut self.bufs, |at, piece| {
+                let Some(col) = lookups.find(table, piece).map(|hit| table.column(hit)) else {
+                    return;
+                };
+                // A column of a table that loaded is within the vocabulary.
+                if let Some(n) = counts.get_mut(col as usize) {
+                    if *n == 0 {
+                        distinct.push(col);
+                    }
+                    *n = n.saturating_add(1);
                 }
+                // The sentence holding byte `at`: the last one starting at
+                // or before it.
+                if sentences.get(si).is_some_and(|s| s.start > at) {
+                    si = 0;
+                }
+                while sentences.get(si + 1).is_some_and(|s| s.start <= at) {
+                    si += 1;
+                }
+                places.push((si, col));
             });
         // Credit: the token's counted occurrences, in equal parts at each
         // of its places (each place 1 with frequency counting, 1/k of the
         // one count with presence).
         let mut evidence = vec![0.0f64; sentences.len()];
-        for &(si, col) in &places {
-            let k = counts[&col];
+        for &(si, col) in places.iter() {
+            let k = counts.get(col as usize).map_or(1, |&n| u64::from(n));
             let part = counting.counted(k) as f64 / k as f64;
             if let Some(s) = sentences.get_mut(si) {
                 s.tokens += part;
@@ -249,9 +287,10 @@ impl<'m> Explainer<'m> {
             s.p_satire = sigmoid(intercept + calibration.scale(n_alone) * ev_alone);
         }
         let vocab = model.vocab();
-        let mut tokens: Vec<TokenShare> = counts
-            .into_iter()
-            .map(|(col, count)| {
+        let mut tokens: Vec<TokenShare> = distinct
+            .iter()
+            .map(|&col| {
+                let count = counts.get(col as usize).map_or(1, |&n| u64::from(n));
                 let weight = model.weight(c, col);
                 let counted = counting.counted(count);
                 TokenShare {
@@ -263,7 +302,9 @@ impl<'m> Explainer<'m> {
                 }
             })
             .collect();
-        tokens.sort_by(|a, b| {
+        // Tokens are distinct, so this order is total: no tie is left to
+        // the order the tokens were found in.
+        tokens.sort_unstable_by(|a, b| {
             b.contribution
                 .total_cmp(&a.contribution)
                 .then_with(|| a.token.cmp(&b.token))

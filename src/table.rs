@@ -34,7 +34,7 @@
 //! and the answers for its most recent short words are remembered, so
 //! that most words are not looked up at all.
 
-use crate::tokenize::head8;
+use crate::tokenize::{head8, Cue, Piece};
 
 const K1: u64 = 0x243F_6A88_85A3_08D3;
 const K2: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -787,6 +787,65 @@ impl ScoreTable {
         } else {
             self.stored_len(hit) == w.len() && self.key(hit) == w
         }
+    }
+}
+
+/// The tokens of the pieces of one text ([`crate::tokenize::Piece`]),
+/// found one at a time: for a caller that needs each token's record as it
+/// comes (an explanation credits each to its sentence), where the scorer
+/// asks in batches ([`Lookups`]). A word is found by its bytes and
+/// [`crate::tokenize::head8`], as [`ScoreTable::word`] finds it, and a
+/// pair by its two words' records (see the module docs), never by
+/// spelling `"left right"` out. It answers as [`ScoreTable::get`] of the
+/// piece's token string does (tested).
+#[derive(Clone, Debug)]
+pub struct PieceLookups {
+    /// The table's entry for each cue, found once.
+    cues: [Option<Hit>; Cue::ALL.len()],
+    /// The slot values of the last two words (the earlier first): a
+    /// record, a shadow one, or [`EMPTY`].
+    words: [u32; 2],
+    /// The [`ScoreTable::id`] of the table the cues are from.
+    table: u64,
+}
+
+impl PieceLookups {
+    /// For pieces of texts to be found in `table`.
+    pub fn new(table: &ScoreTable) -> PieceLookups {
+        PieceLookups {
+            cues: Cue::ALL.map(|c| table.get(c.as_str())),
+            words: [EMPTY; 2],
+            table: table.id,
+        }
+    }
+
+    /// The record of `piece` in `table` (the table this was made for), if
+    /// the piece is a token of it. Every [`Piece::Word`] must come here, in
+    /// order, for the pairs to be found: a pair is the last two words
+    /// asked (the tokenizer gives a text's first pair after its first two
+    /// words, so nothing of the text before is left by then).
+    #[inline]
+    pub fn find(&mut self, table: &ScoreTable, piece: Piece<'_>) -> Option<Hit> {
+        debug_assert_eq!(self.table, table.id, "pieces looked up in another table");
+        let found = match piece {
+            Piece::Cue(c) => return self.cues[c as usize],
+            Piece::Word(w, head) => {
+                let v = table
+                    .probe_hit(hash_word(w.as_bytes(), head), |hit| {
+                        table.is_word(hit, w.as_bytes(), head)
+                    })
+                    .unwrap_or(EMPTY);
+                self.words = [self.words[1], v];
+                v
+            }
+            Piece::Pair(..) => match self.words {
+                [l, r] if l != EMPTY && r != EMPTY => {
+                    table.find_pair(pair_key(l, r)).unwrap_or(EMPTY)
+                }
+                _ => EMPTY,
+            },
+        };
+        (found < SHADOW).then_some(Hit(found))
     }
 }
 

@@ -12,11 +12,48 @@ use std::path::Path;
 use satire::io::{read_labelled, Columns};
 use satire::model::Model;
 use satire::score::Scorer;
-use satire::tokenize::{Tokenizer, TokenizerConfig};
+use satire::table::PieceLookups;
+use satire::tokenize::{Piece, TokenBuffers, Tokenizer, TokenizerConfig};
+
+/// What [`PieceLookups`] found among the tokens of `texts`: (words, pairs,
+/// tokens not found). Asserts that it finds each piece as the scoring
+/// table finds the piece's token string, at the same offset.
+fn check_pieces(model: &Model, texts: &[&str], what: &str) -> (usize, usize, usize) {
+    let table = model.scoring_table();
+    let tok = model.tokenizer();
+    let mut lookups = PieceLookups::new(table);
+    let mut bufs = TokenBuffers::default();
+    let mut counts = (0, 0, 0);
+    for (i, text) in texts.iter().enumerate() {
+        let mut found = Vec::new();
+        tok.for_each_piece(text, &mut bufs, |at, piece| {
+            let pair = matches!(piece, Piece::Pair(..));
+            found.push((at, lookups.find(table, piece), pair));
+        });
+        let tokens = tok.tokens_at(text, false);
+        assert_eq!(found.len(), tokens.len(), "{what}: text {i}");
+        for ((at, hit, pair), (t_at, t)) in found.into_iter().zip(&tokens) {
+            assert_eq!((at, hit), (*t_at, table.get(t)), "{what}: text {i}, {t:?}");
+            match (hit, pair) {
+                (None, _) => counts.2 += 1,
+                (Some(_), true) => counts.1 += 1,
+                (Some(_), false) => counts.0 += 1,
+            }
+        }
+    }
+    counts
+}
 
 fn check_file(path: &Path) -> usize {
     let rows = read_labelled(path, &Columns::default()).expect("labelled file reads");
     let model = Model::embedded().expect("default model");
+    let texts: Vec<&str> = rows.iter().map(|ex| ex.text.as_str()).collect();
+    let (words, pairs, missed) = check_pieces(&model, &texts, &path.display().to_string());
+    assert!(
+        words > 0 && pairs > 0 && missed > 0,
+        "{}: {words} words and {pairs} pairs found, {missed} tokens not",
+        path.display()
+    );
     let mut fast = Scorer::new(&model);
     let mut reference = Scorer::new(&model).reference_path(true);
     for ex in &rows {
