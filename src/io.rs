@@ -350,7 +350,9 @@ fn find_column(headers: &csv::StringRecord, name: &str, path: &Path) -> Result<u
         return Err(Error::input(path, None, EMPTY_CSV));
     }
     optional_column(headers, name, path)?.ok_or_else(|| {
-        let have: Vec<&str> = headers.iter().collect();
+        // Each name quoted, so that a stray space (`label `) or an empty
+        // name shows.
+        let have: Vec<String> = headers.iter().map(|h| format!("`{h}`")).collect();
         Error::input(
             path,
             Some(1),

@@ -35,7 +35,13 @@ fn train_err_in(name: &str, content: impl AsRef<[u8]>) -> String {
 fn missing_column_names_file_and_columns() {
     let err = train_err("id,label,body\n1,satire,Area man wins\n");
     assert!(
-        err.contains("no column `text`") && err.contains("id, label, body"),
+        err.contains("no column `text`") && err.contains("(columns: `id`, `label`, `body`)"),
+        "{err}"
+    );
+    // A stray space in a name is why the column is not found: it shows.
+    let err = train_err("id,label ,text\n1,satire,Area man wins\n");
+    assert!(
+        err.contains("no column `label`") && err.contains("`id`, `label `, `text`"),
         "{err}"
     );
 }
