@@ -160,7 +160,8 @@ pub struct Explainer<'m> {
     bufs: TokenBuffers,
     /// Each token's record, found as the tokenizer cuts it.
     lookups: PieceLookups,
-    /// A count for each column of the vocabulary: zero between texts.
+    /// A count for each column of the vocabulary: the last text's, zeroed
+    /// (its `distinct` columns) when the next starts.
     counts: Vec<u32>,
     /// The columns of the text's known tokens, each once.
     distinct: Vec<u32>,

@@ -805,7 +805,7 @@ pub struct PieceLookups {
     /// The slot values of the last two words (the earlier first): a
     /// record, a shadow one, or [`EMPTY`].
     words: [u32; 2],
-    /// The [`ScoreTable::id`] of the table the cues are from.
+    /// The [`ScoreTable::id`] of the table the cues and words are from.
     table: u64,
 }
 
@@ -819,14 +819,17 @@ impl PieceLookups {
         }
     }
 
-    /// The record of `piece` in `table` (the table this was made for), if
-    /// the piece is a token of it. Every [`Piece::Word`] must come here, in
-    /// order, for the pairs to be found: a pair is the last two words
-    /// asked (the tokenizer gives a text's first pair after its first two
-    /// words, so nothing of the text before is left by then).
+    /// The record of `piece` in `table`, if the piece is a token of it.
+    /// Every [`Piece::Word`] must come here, in order, for the pairs to be
+    /// found: a pair is the last two words asked (the tokenizer gives a
+    /// text's first pair after its first two words, so nothing of the text
+    /// before is left by then). Given another table than the last, it
+    /// finds the cues again and forgets the words.
     #[inline]
     pub fn find(&mut self, table: &ScoreTable, piece: Piece<'_>) -> Option<Hit> {
-        debug_assert_eq!(self.table, table.id, "pieces looked up in another table");
+        if self.table != table.id {
+            *self = PieceLookups::new(table);
+        }
         let found = match piece {
             Piece::Cue(c) => return self.cues[c as usize],
             Piece::Word(w, head) => {
@@ -1457,6 +1460,30 @@ mod tests {
             assert_eq!(got, want, "{what}");
         }
         assert!(lookups.finish(&t, &text).is_empty());
+    }
+
+    #[test]
+    fn pieces_are_found_in_the_table_they_are_asked_of() {
+        // "<quote>" and the pair "a b" in the first table only; "b" at a
+        // different record in each.
+        let t1 = table(&["<quote>".into(), "a".into(), "b".into(), "a b".into()]);
+        let t2 = table(&["b".into(), "x".into(), "a".into()]);
+        let word = |w: &'static str| Piece::Word(w, head8(w.as_bytes()));
+        let mut lookups = PieceLookups::new(&t1);
+        for (t, other) in [(&t1, &t2), (&t2, &t1), (&t1, &t2)] {
+            assert_eq!(lookups.find(t, Piece::Cue(Cue::Quote)), t.get("<quote>"));
+            assert_eq!(lookups.find(t, word("a")), t.get("a"));
+            // The first word of a table's text, after words asked of the
+            // other: the pair is of this table's words only.
+            assert_eq!(lookups.find(other, word("a")), other.get("a"));
+            assert_eq!(lookups.find(t, word("b")), t.get("b"));
+            assert_eq!(lookups.find(t, Piece::Pair("", "")), None);
+            assert_eq!(lookups.find(t, word("a")), t.get("a"));
+            assert_eq!(lookups.find(t, word("b")), t.get("b"));
+            assert_eq!(lookups.find(t, Piece::Pair("a", "b")), t.get("a b"));
+        }
+        assert!(t1.get("a b").is_some() && t1.get("<quote>").is_some());
+        assert!(t2.get("<quote>").is_none());
     }
 
     #[test]
