@@ -1,8 +1,10 @@
 //! The fast path equals the reference path on every real text we have (the
 //! seeds, and every row of every dataset in `../shared/datasets` when that
 //! folder is present): the tokenizer gives exactly the same tokens and
-//! offsets as `unicode-segmentation`, and the scorer, through the scoring
-//! table, exactly the same scores as string lookups in the vocabulary.
+//! offsets as `unicode-segmentation`, the scorer, through the scoring
+//! table, exactly the same scores as string lookups in the vocabulary, and
+//! `explain`'s one-at-a-time lookups of the tokenizer's pieces the same
+//! tokens as lookups of their strings.
 
 mod common;
 use common::*;
