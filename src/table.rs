@@ -708,7 +708,14 @@ impl ScoreTable {
 
     /// The slot value of the word `w`: a token's, or a shadow word's.
     fn word_slot(&self, w: &[u8]) -> Option<u32> {
-        self.probe_hit(hash_bytes(w), |hit| self.is_word(hit, w, head8(w)))
+        self.word_value(hash_bytes(w), w, head8(w))
+    }
+
+    /// [`ScoreTable::word_slot`] of a word whose hash ([`hash_word`]) and
+    /// [`crate::tokenize::head8`] are known.
+    #[inline]
+    fn word_value(&self, h: u64, w: &[u8], head: u64) -> Option<u32> {
+        self.probe_hit(h, |hit| self.is_word(hit, w, head))
     }
 
     /// The row of the pair with this [`pair_key`] (its offset in the
@@ -771,7 +778,7 @@ impl ScoreTable {
     /// [`crate::tokenize::head8`] is `head` (a shadow word is none).
     #[inline]
     pub fn word(&self, h: u64, word: &str, head: u64) -> Option<Hit> {
-        self.probe_hit(h, |hit| self.is_word(hit, word.as_bytes(), head))
+        self.word_value(h, word.as_bytes(), head)
             .filter(|&v| v & SHADOW == 0)
             .map(Hit)
     }
@@ -834,9 +841,7 @@ impl PieceLookups {
             Piece::Cue(c) => return self.cues[c as usize],
             Piece::Word(w, head) => {
                 let v = table
-                    .probe_hit(hash_word(w.as_bytes(), head), |hit| {
-                        table.is_word(hit, w.as_bytes(), head)
-                    })
+                    .word_value(hash_word(w.as_bytes(), head), w.as_bytes(), head)
                     .unwrap_or(EMPTY);
                 self.words = [self.words[1], v];
                 v
