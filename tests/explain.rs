@@ -237,6 +237,25 @@ fn cli_explain_reports_bad_items_and_goes_on() {
     assert!(first < second);
     assert!(text.contains("error:"), "{text}");
     assert!(text.contains("sentences, most satirical first"), "{text}");
+    // In JSON, the item in error is a line of its own with its id and
+    // error only, and the next item is explained.
+    let out = satire(
+        &["explain", "--format", "json", dir.path().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let error = lines[0].as_object().unwrap();
+    assert_eq!(error.keys().collect::<Vec<_>>(), ["error", "id"]);
+    assert!(error["id"].as_str().unwrap().ends_with("a_empty.txt"));
+    assert!(!error["error"].as_str().unwrap().is_empty());
+    assert!(lines[1]["id"].as_str().unwrap().ends_with("b_article.txt"));
+    assert!(lines[1]["error"].is_null());
+    assert_eq!(lines[1]["label"].as_str(), Some("real"));
 }
 
 #[test]

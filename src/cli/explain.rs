@@ -8,7 +8,6 @@ use satire::explain::{Explainer, Explanation, TokenShare};
 use satire::model::{Counting, Model};
 use satire::report::HtmlReport;
 use satire::score::Decision;
-use serde_json::json;
 
 use satire::io::{Item, StdinFormat};
 
@@ -108,7 +107,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Ok((text, e)), Format::Text) => write_text(&mut out, &model, &id, text, e, &args),
             (Ok((text, e)), Format::Json) => write_json(&mut out, &model, &id, text, e, args.top),
             (Err(msg), Format::Text) => writeln!(out, "== {id}\nerror: {msg}\n"),
-            (Err(msg), Format::Json) => writeln!(out, "{}", json!({"id": id, "error": msg})),
+            (Err(msg), Format::Json) => json_line(
+                &mut out,
+                &JsonError {
+                    error: msg,
+                    id: &id,
+                },
+            ),
         };
         Explained::Rendered {
             output: written.map(|()| out),
@@ -235,7 +240,7 @@ fn write_text(
     writeln!(out)
 }
 
-/// One line of `--format json`. Its fields are in the order of their
+/// One line of `--format json` for an item explained. Its fields are in the order of their
 /// names, as the `serde_json::Value` map that it replaced wrote them
 /// (the lines are the same, byte for byte), and it borrows what it
 /// shows: no map and no copies for each article.
@@ -257,6 +262,14 @@ struct JsonLine<'a> {
     sentences: Vec<JsonSentence<'a>>,
     token_total: f64,
     tokens: u64,
+}
+
+/// The line of `--format json` for an item in error: its fields in name
+/// order too.
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
+    error: &'a str,
+    id: &'a str,
 }
 
 #[derive(serde::Serialize)]
@@ -327,6 +340,11 @@ fn write_json(
         token_total: e.token_total(),
         tokens: s.tokens,
     };
-    serde_json::to_writer(&mut *out, &line)?;
+    json_line(out, &line)
+}
+
+/// `value` as one line of JSON.
+fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
     writeln!(out)
 }
