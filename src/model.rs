@@ -47,12 +47,12 @@
 //! that name's weight; it measured better on all three datasets in
 //! cross-validation (README, "Accuracy").
 //!
-//! # File format (version 9)
+//! # File format (version 10)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`9`) |
+//! | 4 | format version, u32 little-endian (`10`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | checksum of the body (see `checksum` in `src/model.rs`), u64 little-endian |
@@ -82,8 +82,16 @@ use crate::table::ScoreTable;
 use crate::tokenize::{Tokenizer, TokenizerConfig, SHAPE_FEATURES};
 use crate::vocab::Vocabulary;
 
-/// The model file format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 9;
+/// The model file format version this build writes, and reads with its
+/// stored scoring table.
+pub const FORMAT_VERSION: u32 = 10;
+
+/// Older versions this build also reads: their body is this version's,
+/// with a scoring table laid out otherwise (pairs found through slots in
+/// 8, weights in every record and row in 9), so the stored table is set
+/// aside and rebuilt from the counts on load, which costs milliseconds
+/// (see `models/README.md`).
+pub const REBUILT_VERSIONS: [u32; 2] = [8, 9];
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.
@@ -485,6 +493,9 @@ pub struct Model {
     router_log_base: Vec<f64>,
     /// What `train --update` needs, for an updatable model.
     training: Option<TrainingState>,
+    /// The format version of the file this was read from
+    /// ([`FORMAT_VERSION`] for a model trained here).
+    format: u32,
 }
 
 /// linfa's smoothing, written exactly as linfa-bayes 0.8.1 writes it, so
@@ -731,7 +742,16 @@ impl Model {
             prior_log_odds,
             router_log_base,
             training: None,
+            format: FORMAT_VERSION,
         })
+    }
+
+    /// The format version of the file the model was read from: older than
+    /// [`FORMAT_VERSION`] for one of [`REBUILT_VERSIONS`], whose scoring
+    /// table was rebuilt on load. A model trained here, or saved, is
+    /// [`FORMAT_VERSION`].
+    pub fn format_version(&self) -> u32 {
+        self.format
     }
 
     /// The dense weights, built on first use.
@@ -985,10 +1005,12 @@ impl Model {
             .get(..4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .ok_or_else(|| err(format!("truncated model file: {retrain}")))?;
-        if version != FORMAT_VERSION {
+        let rebuild = REBUILT_VERSIONS.contains(&version);
+        if version != FORMAT_VERSION && !rebuild {
             return Err(err(format!(
-                "model format version {version}, but this satire ({}) reads only version {FORMAT_VERSION}: {}",
+                "model format version {version}, but this satire ({}) reads versions {} to {FORMAT_VERSION}: {}",
                 env!("CARGO_PKG_VERSION"),
+                REBUILT_VERSIONS[0],
                 if version > FORMAT_VERSION {
                     "upgrade satire, or retrain the model with this version"
                 } else {
@@ -1029,10 +1051,20 @@ impl Model {
                 "corrupt model file (vocabulary size): {retrain}"
             )));
         }
-        let scoring = table(body.scoring, k, columns)
-            .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?;
-        Model::assemble(body.meta, vocab, body.components, Some(scoring))
+        let scoring = if rebuild {
+            None
+        } else {
+            Some(
+                table(body.scoring, k, columns)
+                    .map_err(|e| err(format!("corrupt model file ({e}): {retrain}")))?,
+            )
+        };
+        Model::assemble(body.meta, vocab, body.components, scoring)
             .and_then(|m| m.with_training_state(body.training))
+            .map(|m| Model {
+                format: version,
+                ..m
+            })
             .map_err(|e| err(format!("inconsistent model file ({e})")))
     }
 
@@ -1242,6 +1274,42 @@ mod tests {
     }
 
     #[test]
+    fn older_formats_load_with_their_table_rebuilt() {
+        // A body of version 8 or 9 is this version's with a table this
+        // build cannot read: here bytes of no table at all, which must be
+        // set aside, not read. The model rebuilt from the counts scores as
+        // the model it was trained as, says which version it was read
+        // from, and saves as this version.
+        let m = tiny();
+        let body = ModelBody {
+            meta: m.meta.clone(),
+            columns: m.vocab.len() as u64,
+            vocab: m.vocab.text().to_string(),
+            components: m.components.clone(),
+            training: None,
+            scoring: b"an older layout",
+        };
+        let body = bincode::serialize(&body).unwrap();
+        let text = "said the area area man";
+        for version in REBUILT_VERSIONS {
+            let mut bytes = Model::frame(&body);
+            bytes[MAGIC.len()..][..4].copy_from_slice(&version.to_le_bytes());
+            let old = Model::from_bytes(&bytes, Path::new("old.satmodel")).unwrap();
+            assert_eq!(old.format_version(), version);
+            assert_eq!(old.scoring_table(), m.scoring_table());
+            let score = |m: &Model| crate::score::Scorer::new(m).score(text);
+            assert_eq!(score(&old), score(&m));
+            assert_eq!(old.to_bytes(), m.to_bytes());
+            // This version's table is read, not rebuilt: the same bytes
+            // as this version are refused.
+            bytes[MAGIC.len()..][..4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+            let e = Model::from_bytes(&bytes, Path::new("new.satmodel")).unwrap_err();
+            assert!(e.to_string().contains("scoring table"), "{e}");
+        }
+        assert_eq!(m.format_version(), FORMAT_VERSION);
+    }
+
+    #[test]
     fn damaged_vocabularies_and_tables_behind_a_valid_checksum_never_panic() {
         // The checksum catches accidents; a body rewritten with a fresh
         // checksum must still load safely or be refused. Every byte of the
@@ -1289,7 +1357,7 @@ mod tests {
             "{m}"
         );
         let mut older = bytes.clone();
-        older[MAGIC.len()] = (FORMAT_VERSION - 1) as u8;
+        older[MAGIC.len()] = (REBUILT_VERSIONS[0] - 1) as u8;
         let m = msg(&older);
         assert!(m.contains("retrain"), "{m}");
         assert!(msg(&bytes[..MAGIC.len() + 2]).contains("truncated"));

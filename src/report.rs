@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::explain::{Explanation, TokenShare};
-use crate::model::{Model, FORMAT_VERSION};
+use crate::model::Model;
 use crate::score::Decision;
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -63,7 +63,8 @@ impl HtmlReport {
     /// each way per article.
     pub fn new(model: &Model, top: usize) -> Self {
         let model_line = format!(
-            "Model: format v{FORMAT_VERSION}, written by {}, {} components, {} vocabulary tokens",
+            "Model: format v{}, written by {}, {} components, {} vocabulary tokens",
+            model.format_version(),
             model.meta().created_by,
             model.components().len(),
             model.vocab().len()

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let meta = model.meta();
     if args.json {
         let v = serde_json::json!({
-            "format_version": FORMAT_VERSION,
+            "format_version": model.format_version(),
             "metadata": meta,
             "vocabulary": model.vocab().len(),
             "updatable": model.training_state().map(|st| serde_json::json!({
@@ -60,7 +60,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "format         version {FORMAT_VERSION}, written by {}",
+        "format         version {}{}, written by {}",
+        model.format_version(),
+        if model.format_version() == FORMAT_VERSION {
+            String::new()
+        } else {
+            format!(" (scoring table rebuilt on load; retraining saves version {FORMAT_VERSION})")
+        },
         meta.created_by
     )?;
     writeln!(
