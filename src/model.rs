@@ -89,8 +89,8 @@ pub const FORMAT_VERSION: u32 = 10;
 /// Older versions this build also reads: their body is this version's,
 /// with a scoring table laid out otherwise (pairs found through slots in
 /// 8, weights in every record and row in 9), so the stored table is set
-/// aside and rebuilt from the counts on load, which costs milliseconds
-/// (see `models/README.md`).
+/// aside and rebuilt from the counts on load (about 50 ms for the
+/// default model; see `models/README.md`).
 pub const REBUILT_VERSIONS: [u32; 2] = [8, 9];
 const MAGIC: &[u8; 13] = b"satire-model\n";
 

@@ -24,7 +24,7 @@
 //!   default model's 75,968 tokens have 9,129 distinct sets, and the 16 most
 //!   used serve half the tokens. Records and rows hold a 4-byte offset where
 //!   they held `8 * k` bytes of weights: the default model's table went from
-//!   12.2 to 8.8 MB, with the same scores to the bit.
+//!   12.2 to 8.9 MB, with the same scores to the bit.
 //!
 //! A word is found by its bytes' hash and confirmed by comparing its bytes,
 //! so the table never answers for a token the model does not know. A word
@@ -339,8 +339,7 @@ impl ScoreTable {
         // 65,536 slots, 512 KiB.
         let stored = words.len() + shadows.len();
         let size = (stored * 3 / 2).next_power_of_two().max(16);
-        let (arena, weights_of) = palette(weights, k, order);
-        let weights_at = |col: u32| weights_of[col as usize];
+        let (arena, weights_at) = palette(weights, k, order);
         let records = arena.len() / 8;
         let mut t = ScoreTable {
             records,
@@ -361,7 +360,7 @@ impl ScoreTable {
         for &col in order {
             let token = tokens[col as usize].as_ref();
             if as_pair(token).is_none() {
-                t.insert_word(token, col, weights_at(col), 0);
+                t.insert_word(token, col, weights_at[col as usize], 0);
             }
         }
         for w in shadows {
@@ -373,12 +372,11 @@ impl ScoreTable {
         // space, scoring was 13% slower (`benches/ab_time.py`).
         t.filter = filter_of(&t.slots, std::iter::empty());
         let n = (2 * pairs.len()).next_power_of_two().max(2);
-        let stride = ROW;
         let arena = t.arena.to_mut();
         t.rows = arena.len() / 8;
         t.row_mask = n - 1;
         for _ in 0..n {
-            arena.resize(arena.len() + 8 * (stride - 1), 0);
+            arena.resize(arena.len() + 8 * (ROW - 1), 0);
             arena.extend_from_slice(&NO_PAIR.to_le_bytes());
         }
         let mut keys = Vec::with_capacity(pairs.len());
@@ -399,12 +397,12 @@ impl ScoreTable {
             }
             // Not there: the probe ended at the first empty row from home.
             let mut i = home & t.row_mask;
-            while t.u64_at(8 * (t.rows + i * stride + stride - 1)) != NO_PAIR {
+            while t.u64_at(8 * (t.rows + i * ROW + ROW - 1)) != NO_PAIR {
                 i = (i + 1) & t.row_mask;
             }
-            let at = 8 * (t.rows + i * stride);
-            let row = &mut t.arena.to_mut()[at..at + 8 * stride];
-            row[..4].copy_from_slice(&weights_at(col).to_le_bytes());
+            let at = 8 * (t.rows + i * ROW);
+            let row = &mut t.arena.to_mut()[at..at + 8 * ROW];
+            row[..4].copy_from_slice(&weights_at[col as usize].to_le_bytes());
             row[4..8].copy_from_slice(&col.to_le_bytes());
             row[8..16].copy_from_slice(&key.to_le_bytes());
             keys.push(key);
@@ -585,8 +583,8 @@ impl ScoreTable {
             }
             let len = t.u32_at(at + 8) as usize;
             if len == 0 || len > u32::MAX as usize / 2 {
-                // Every key has a padded first 8 bytes to compare; a
-                // length with the top bit set is a pair row's mark.
+                // Every key has a padded first 8 bytes to compare, and
+                // no word is 2 GiB long.
                 return Err("scoring table: an empty key or a bad key length".into());
             }
             let end = (head + len).next_multiple_of(8);
@@ -668,7 +666,8 @@ impl ScoreTable {
         &self.arena[start..start + self.stored_len(hit)]
     }
 
-    /// Where a record's key starts: after its length, column and weights.
+    /// Where a record's key starts: after its weights offset, column, key
+    /// length and a zero.
     #[inline]
     fn key_start(&self, hit: Hit) -> usize {
         hit.0 as usize * 8 + 16
@@ -791,11 +790,10 @@ impl ScoreTable {
     /// loaded has an empty row, where every probe ends.
     #[inline]
     fn pair_row(&self, i: usize, key: u64) -> u32 {
-        let stride = ROW;
         let mut i = i & self.row_mask;
         loop {
-            let at = self.rows + i * stride;
-            let stored = self.u64_at(8 * (at + stride - 1));
+            let at = self.rows + i * ROW;
+            let stored = self.u64_at(8 * (at + ROW - 1));
             if stored == key {
                 return at as u32;
             }
@@ -810,9 +808,8 @@ impl ScoreTable {
     /// which may lie in two lines.
     #[inline]
     fn prefetch_row(&self, i: usize) {
-        let stride = ROW;
-        let at = 8 * (self.rows + (i & self.row_mask) * stride);
-        for b in [at, at + 8 * stride - 1] {
+        let at = 8 * (self.rows + (i & self.row_mask) * ROW);
+        for b in [at, at + 8 * ROW - 1] {
             if let Some(b) = self.arena.get(b) {
                 prefetch(b);
             }
