@@ -568,14 +568,17 @@ impl ScoreTable {
             w.chunks_exact(8)
                 .all(|w| f64::from_le_bytes(w.try_into().unwrap_or([0xff; 8])).is_finite())
         };
-        if k == 0 || records < k || records % k != 0 || records * 8 > records_end {
+        // Checked: a count near 2^61 would wrap to a small length.
+        let palette_end = records.checked_mul(8).filter(|&end| end <= records_end);
+        let Some(palette_end) = palette_end.filter(|_| k > 0 && records >= k && records % k == 0)
+        else {
             return Err("scoring table: a bad palette".into());
-        }
-        if !finite(&t.arena[..records * 8]) {
+        };
+        if !finite(&t.arena[..palette_end]) {
             return Err("scoring table: a weight is not finite".into());
         }
         let palette_entry = |w: u32| (w as usize) < records && w as usize % k == 0;
-        let mut at = records * 8;
+        let mut at = palette_end;
         while at < records_end {
             let head = at + 16;
             if head > records_end {
@@ -1657,8 +1660,9 @@ mod tests {
                 "{at}"
             );
         }
-        // A palette length that is no whole number of sets, or none.
-        for len in [0u64, 1, 599] {
+        // A palette length that is no whole number of sets, none, or one
+        // whose size in bytes overflows (it wrapped to 4,800 unchecked).
+        for len in [0u64, 1, 599, (1 << 61) + 600] {
             let mut bad = bytes.clone();
             bad[16..24].copy_from_slice(&len.to_le_bytes());
             assert!(ScoreTable::from_bytes(&bad, 2, 300).is_err(), "{len}");
