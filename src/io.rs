@@ -845,7 +845,7 @@ impl ItemReader {
             Some(l) => format!("{path}, line {l}"),
             None => path.to_string(),
         };
-        if buf.contains(&0) {
+        if memchr::memchr(0, &buf).is_some() {
             return Err(format!("{}: binary data (NUL byte)", at()));
         }
         let text = String::from_utf8(buf)

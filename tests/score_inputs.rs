@@ -148,6 +148,40 @@ fn text_in_a_legacy_encoding_gets_an_error_row_saying_so_and_the_rest_are_scored
 }
 
 #[test]
+fn a_nul_byte_is_binary_data_in_its_own_error_row() {
+    // A NUL byte in a text (a binary file, a UTF-16 file) is an error row
+    // naming the file, and line for a CSV row, wherever it lies in the text;
+    // the rows around it are scored.
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let long = format!("{REAL} ").repeat(40);
+    let csv = put(
+        "in.csv",
+        format!("id,text\na,{SATIRE}\nb,\"{long}\0{long}\"\nc,\0\nd,{REAL}\n").as_bytes(),
+    );
+    let bin = put("utf16.txt", &[b'A', 0, b'r', 0, b'e', 0, b'a', 0]);
+    let out = satire(&["score", &csv, &bin], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows = score_rows(&out);
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c", "d", bin.as_str()]);
+    for (row, at) in [
+        (1, format!("{csv}, line 3: binary data (NUL byte)")),
+        (2, format!("{csv}, line 4: binary data (NUL byte)")),
+        (4, format!("{bin}: binary data (NUL byte)")),
+    ] {
+        assert!(rows[row].3.contains(&at), "{rows:?}");
+        assert_eq!(rows[row].1, "", "{rows:?}");
+    }
+    assert_eq!(rows[0].1, "satire", "{rows:?}");
+    assert_eq!(rows[3].1, "real", "{rows:?}");
+}
+
+#[test]
 fn files_in_error_get_rows_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", REAL);
