@@ -484,15 +484,36 @@ pub fn head8(word: &[u8]) -> u64 {
 /// the end (a zero byte is no word byte).
 #[inline(always)]
 fn load8(bytes: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; 8];
     match bytes.get(i..i + 8) {
-        Some(b) => w.copy_from_slice(b),
-        None => {
-            let rest = bytes.get(i..).unwrap_or_default();
-            w[..rest.len()].copy_from_slice(rest);
+        Some(b) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            u64::from_le_bytes(w)
+        }
+        None => short8(bytes.get(i..).unwrap_or_default()),
+    }
+}
+
+/// Up to eight bytes as a little-endian `u64`, zero-padded: what copying
+/// them into eight zero bytes gives, from two loads of fixed size (which may
+/// overlap, and agree where they do) instead of a call to `memcpy` for a
+/// copy of unknown length. Bytes past the eighth are left out.
+#[inline(always)]
+pub(crate) fn short8(b: &[u8]) -> u64 {
+    let n = b.len();
+    let le2 = |b: &[u8]| u64::from(u16::from_le_bytes([b[0], b[1]]));
+    let le4 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    match n {
+        0 => 0,
+        1 => u64::from(b[0]),
+        2..=3 => le2(b) | (le2(&b[n - 2..]) << (8 * (n - 2))),
+        4..=7 => le4(b) | (le4(&b[n - 4..]) << (8 * (n - 4))),
+        _ => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[..8]);
+            u64::from_le_bytes(w)
         }
     }
-    u64::from_le_bytes(w)
 }
 
 /// The ASCII bytes that are cues ([`ascii_punctuation_cue`]).
@@ -1289,6 +1310,22 @@ mod tests {
         "1\u{2019}000",
         "\u{201C}Quote\u{201D}",
     ];
+
+    #[test]
+    fn short8_is_the_bytes_copied_into_eight_zeros() {
+        // Every length up to nine, at every offset of a buffer of distinct
+        // bytes, and the zero-padding a copy gives.
+        let bytes: Vec<u8> = (1..=40u8).map(|b| b.wrapping_mul(37)).collect();
+        for start in 0..bytes.len() {
+            for n in 0..=9.min(bytes.len() - start) {
+                let b = &bytes[start..start + n];
+                let mut w = [0u8; 8];
+                w[..n.min(8)].copy_from_slice(&b[..n.min(8)]);
+                assert_eq!(short8(b), u64::from_le_bytes(w), "{b:?}");
+                assert_eq!(load8(&bytes[..start + n], start), u64::from_le_bytes(w));
+            }
+        }
+    }
 
     #[test]
     fn vector_masks_equal_the_bytewise_ones() {
