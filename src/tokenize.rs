@@ -759,6 +759,28 @@ impl AsciiWord {
 // the word it found in registers (see the scorer's piece closure).
 #[inline(always)]
 fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> Option<AsciiWord> {
+    // Most words are one run of word bytes that ends inside the block it
+    // starts in, before a byte that cannot join it to more: their letters
+    // are read off the block at once. The loop below gives the same for
+    // them (tested) and handles the rest.
+    let rel = start - block.base;
+    let end = rel + (block.word >> rel).trailing_ones() as usize;
+    if end < 64 && (block.joins >> end) & 1 == 0 {
+        let part = (1u64 << end) - (1u64 << rel);
+        let (upper, lower) = (block.upper & part, block.lower & part);
+        let letters = upper | lower;
+        let first = letters & letters.wrapping_neg();
+        return Some(AsciiWord {
+            end: block.base + end,
+            upper: upper != 0,
+            uppers: upper & upper.wrapping_sub(1) != 0,
+            lower: lower != 0,
+            first_upper: upper & first != 0,
+            digits: block.digit & part != 0,
+            curly: false,
+            first8: load8(bytes, start),
+        });
+    }
     let mut w = AsciiWord {
         end: start,
         upper: false,
