@@ -1048,15 +1048,29 @@ struct PairProbe {
 const MEMO: usize = 1 << 14;
 
 /// A word of up to eight bytes and its answer, remembered.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Remembered {
-    /// Its [`crate::tokenize::head8`].
+    /// Its [`crate::tokenize::head8`], which is the word: its bytes,
+    /// zero-padded, and no word holds a zero byte, so the padding gives the
+    /// length. [`NOTHING`] where nothing is remembered: eight `0xFF` bytes,
+    /// never UTF-8. Never 0, the head of every longer word, so a longer
+    /// word is never answered here.
     head: u64,
-    /// Its length, 1 to 8 (0: nothing remembered here).
-    len: u32,
     /// Its slot value: a record ([`SHADOW`] marked for a shadow word), or
     /// [`EMPTY`] if the table does not hold it.
     answer: u32,
+}
+
+/// The head of a memo entry that remembers nothing.
+const NOTHING: u64 = u64::MAX;
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Remembered {
+            head: NOTHING,
+            answer: EMPTY,
+        }
+    }
 }
 
 /// Where the word hashed to `h` is remembered: its top 14 bits (50 to 63),
@@ -1150,8 +1164,8 @@ impl Lookups {
     /// remembered between batches and texts, one word under each of
     /// `MEMO` hash values: a remembered word is answered here, without the
     /// filter, the slots or a comparison with its record. A word is
-    /// remembered by its bytes (head and length), so two words under one
-    /// hash each get their own answer; `h` must be the word's
+    /// remembered by its head, which holds all its bytes, so two words under
+    /// one hash each get their own answer; `h` must be the word's
     /// [`hash_word`], as for the table. Answers from one table are never
     /// given for another.
     #[inline(always)]
@@ -1163,8 +1177,11 @@ impl Lookups {
         // memo's hits and misses (only a batch's first pair finds a word
         // `Known`, from the batch before).
         self.words = [self.words[1], Said::At(at as u32)];
+        debug_assert_eq!(head, head8(word.as_bytes()));
         if let Some(e) = self.memo.get(memo_index(h)) {
-            if e.len as usize == word.len() && e.head == head {
+            // One compare: a word longer than eight bytes has the head 0,
+            // which no entry has.
+            if e.head == head {
                 self.answers.push(e.answer);
                 return;
             }
@@ -1257,7 +1274,6 @@ impl Lookups {
                 if let (1..=8, Some(e)) = (a.word.len, self.memo.get_mut(memo_index(a.h))) {
                     *e = Remembered {
                         head: a.word.word,
-                        len: a.word.len as u32,
                         answer: self.answers[a.at],
                     };
                 }
@@ -1550,11 +1566,18 @@ mod tests {
 
     #[test]
     fn remembered_words_are_answered_for_their_own_table_only() {
-        // Two tables that disagree: "wow" only in the first, "said" at
-        // different records, "area" in neither.
-        let t1 = table(&["said".into(), "wow".into(), "man".into()]);
+        // Two tables that disagree: "wow" and the long word "international"
+        // only in the first, "said" at different records, "area" and
+        // another long word in neither. A long word is never answered by
+        // the memo: not by an entry that remembers nothing either.
+        let t1 = table(&[
+            "said".into(),
+            "wow".into(),
+            "man".into(),
+            "international".into(),
+        ]);
         let t2 = table(&["man".into(), "x".into(), "said".into()]);
-        let text = "said wow area man";
+        let text = "said wow area man international nationalisation";
         let mut lookups = Lookups::default();
         let mut ask = |t: &ScoreTable, times: usize| {
             let mut got = Vec::new();
@@ -1570,7 +1593,7 @@ mod tests {
             got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
             got
         };
-        let (once1, once2) = ([0, 1, 2], [2, 0]);
+        let (once1, once2) = ([0, 1, 2, 3], [2, 0]);
         // Asked again and again (remembered after the first batch), in
         // turns between the tables, and from a clone: always the asked
         // table's answers.
