@@ -759,28 +759,6 @@ impl AsciiWord {
 // the word it found in registers (see the scorer's piece closure).
 #[inline(always)]
 fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> Option<AsciiWord> {
-    // Most words are one run of word bytes that ends inside the block it
-    // starts in, before a byte that cannot join it to more: their letters
-    // are read off the block at once. The loop below gives the same for
-    // them (tested) and handles the rest.
-    let rel = start - block.base;
-    let end = rel + (block.word >> rel).trailing_ones() as usize;
-    if end < 64 && (block.joins >> end) & 1 == 0 {
-        let part = (1u64 << end) - (1u64 << rel);
-        let (upper, lower) = (block.upper & part, block.lower & part);
-        let letters = upper | lower;
-        let first = letters & letters.wrapping_neg();
-        return Some(AsciiWord {
-            end: block.base + end,
-            upper: upper != 0,
-            uppers: upper & upper.wrapping_sub(1) != 0,
-            lower: lower != 0,
-            first_upper: upper & first != 0,
-            digits: block.digit & part != 0,
-            curly: false,
-            first8: load8(bytes, start),
-        });
-    }
     let mut w = AsciiWord {
         end: start,
         upper: false,
@@ -791,6 +769,17 @@ fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> 
         curly: false,
         first8: load8(bytes, start),
     };
+    // Most words are one run of word bytes that ends inside the block it
+    // starts in (the caller found `start` in it), before a byte that cannot
+    // join it to more: they end here, without the loop below, which gives
+    // the same for them (tested) and handles the rest.
+    debug_assert!(start - block.base < 64);
+    let rel = start - block.base;
+    let end = rel + (block.word >> rel).trailing_ones() as usize;
+    if end < 64 && (block.joins >> end) & 1 == 0 {
+        w.end_at(block.base + end, block, rel);
+        return Some(w);
+    }
     let mut i = start;
     // Where the word's letters still to be read start in `block`.
     let mut from = start - block.base;
