@@ -63,7 +63,7 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        h = fold_mul(h ^ crate::tokenize::short8(rest) ^ K1, K2);
+        h = fold_mul(h ^ head8(rest) ^ K1, K2);
     }
     h
 }

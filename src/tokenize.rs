@@ -499,7 +499,7 @@ fn load8(bytes: &[u8], i: usize) -> u64 {
 /// overlap, and agree where they do) instead of a call to `memcpy` for a
 /// copy of unknown length. Bytes past the eighth are left out.
 #[inline(always)]
-pub(crate) fn short8(b: &[u8]) -> u64 {
+fn short8(b: &[u8]) -> u64 {
     let n = b.len();
     let le2 = |b: &[u8]| u64::from(u16::from_le_bytes([b[0], b[1]]));
     let le4 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
