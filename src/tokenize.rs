@@ -780,9 +780,11 @@ fn ascii_word_end(bytes: &[u8], start: usize, block: &mut Block, cues: bool) -> 
         w.end_at(block.base + end, block, rel);
         return Some(w);
     }
+    // The loop scans that first run again (a few instructions for one word
+    // in ten; starting past it measured more instructions in all).
     let mut i = start;
     // Where the word's letters still to be read start in `block`.
-    let mut from = start - block.base;
+    let mut from = rel;
     loop {
         loop {
             let mut rel = i - block.base;
