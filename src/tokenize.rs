@@ -256,7 +256,14 @@ impl Tokenizer {
                                 copied: w.folding_changes(&self.config),
                                 head: Some(w.head(pos)),
                             };
-                            let word = &text[pos..w.end];
+                            debug_assert!(pos < w.end && text.is_char_boundary(w.end));
+                            // SAFETY: `ascii_word_end` gives an end within
+                            // `text` after a run of ASCII word bytes (a word
+                            // ends with one), and the word starts at one:
+                            // a char starts after an ASCII byte and at one,
+                            // so both ends are char boundaries. (Checked,
+                            // this slice took 1.2% of the instructions.)
+                            let word = unsafe { text.get_unchecked(pos..w.end) };
                             self.folded(pos, word, how, bufs, &mut prev, &mut f);
                         }
                         pos = w.end;
