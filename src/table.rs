@@ -1000,40 +1000,19 @@ struct Ask {
     slot: usize,
 }
 
-/// A word's answer as a pair sees it: its place among the batch's answers
-/// (every word of the batch, found in the memo or not), or, for a word of
-/// the batch before, its slot value.
-#[derive(Clone, Copy, Debug)]
-enum Said {
-    Known(u32),
-    At(u32),
-}
-
-impl Said {
-    /// The slot value, given the batch's answers so far.
-    #[inline]
-    fn value(self, answers: &[u32]) -> u32 {
-        match self {
-            Said::Known(v) => v,
-            Said::At(i) => answers.get(i as usize).copied().unwrap_or(EMPTY),
-        }
-    }
-}
-
-impl Default for Said {
-    fn default() -> Self {
-        Said::Known(EMPTY)
-    }
-}
-
 /// A pair waiting for its words' answers, then for the table.
 #[derive(Clone, Copy, Debug)]
 struct PairAsk {
-    left: Said,
-    right: Said,
+    /// The places of its words' answers, left and right.
+    words: [u32; 2],
     /// Its place among the answers.
-    at: usize,
+    at: u32,
 }
+
+/// The places in [`Lookups`]'s answers before a batch's own: the answers
+/// of the last two words of the batch before, which a batch's first pairs
+/// may need.
+const CARRIED: usize = 2;
 
 /// A pair whose words are both known, on its way through the table.
 #[derive(Clone, Copy, Debug, Default)]
@@ -1103,7 +1082,7 @@ fn memo_index(h: u64) -> usize {
 /// the passes keep those answers out of branches: the keys that pass and
 /// the records found are gathered into lists by index arithmetic, and
 /// later passes walk only those.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lookups {
     /// The answers for the last words of up to eight bytes asked, each
     /// under its hash: `MEMO` of them, or none before the first word.
@@ -1117,9 +1096,11 @@ pub struct Lookups {
     pairs: Vec<PairAsk>,
     /// The pairs with both words known that pass the filter.
     probes: Vec<PairProbe>,
-    /// The words asked last and before: a pair's right and left.
-    words: [Said; 2],
-    /// Every answer in order: a slot value, or [`EMPTY`] for none.
+    /// The places among the answers of the words asked before last and
+    /// last: a pair's left and right.
+    words: [u32; 2],
+    /// The [`CARRIED`] answers, then every answer of the batch in order: a
+    /// slot value, or [`EMPTY`] for none.
     answers: Vec<u32>,
     /// The records found, in order.
     found: Vec<Hit>,
@@ -1127,11 +1108,29 @@ pub struct Lookups {
     copies: Vec<u8>,
 }
 
+impl Default for Lookups {
+    fn default() -> Self {
+        Lookups {
+            memo: Vec::new(),
+            memo_table: 0,
+            asks: Vec::new(),
+            live: Vec::new(),
+            pairs: Vec::new(),
+            probes: Vec::new(),
+            // No word asked yet: a pair of none.
+            words: [0, 1],
+            answers: vec![EMPTY; CARRIED],
+            found: Vec::new(),
+            copies: Vec::new(),
+        }
+    }
+}
+
 impl Lookups {
     /// Whether the batch is full: time to [`Lookups::finish`] it.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.answers.len() >= BATCH
+        self.answers.len() >= CARRIED + BATCH
     }
 
     /// `s`, whose [`crate::tokenize::head8`] is `head`, as a waiting word:
@@ -1174,9 +1173,9 @@ impl Lookups {
         let at = self.answers.len();
         // Where the answer will be, found in the memo or not: a pair then
         // reads both words' answers the same way, without a branch on the
-        // memo's hits and misses (only a batch's first pair finds a word
-        // `Known`, from the batch before).
-        self.words = [self.words[1], Said::At(at as u32)];
+        // memo's hits and misses (a batch's first pairs may read the
+        // answers carried from the batch before).
+        self.words = [self.words[1], at as u32];
         debug_assert_eq!(head, head8(word.as_bytes()));
         if let Some(e) = self.memo.get(memo_index(h)) {
             // One compare: a word longer than eight bytes has the head 0,
@@ -1222,9 +1221,8 @@ impl Lookups {
     #[inline]
     pub fn pair(&mut self) {
         self.pairs.push(PairAsk {
-            left: self.words[0],
-            right: self.words[1],
-            at: self.answers.len(),
+            words: self.words,
+            at: self.answers.len() as u32,
         });
         self.answers.push(EMPTY);
     }
@@ -1284,37 +1282,45 @@ impl Lookups {
         // rest), then probed.
         self.probes.resize(self.pairs.len(), PairProbe::default());
         let mut n = 0;
+        let value = |i: u32| self.answers.get(i as usize).copied().unwrap_or(EMPTY);
         for p in &self.pairs {
-            let (l, r) = (p.left.value(&self.answers), p.right.value(&self.answers));
+            let (l, r) = (value(p.words[0]), value(p.words[1]));
             let key = pair_key(l, r);
             let h = pair_hash(key);
             let both = (l != EMPTY) & (r != EMPTY);
             let pass = usize::from(both & table.filter_passes((h >> 32) as u32));
             let row = h as usize & pass.wrapping_neg();
             table.prefetch_row(row);
-            self.probes[n] = PairProbe { key, at: p.at, row };
+            self.probes[n] = PairProbe {
+                key,
+                at: p.at as usize,
+                row,
+            };
             n += pass;
         }
         self.probes.truncate(n);
         for p in &self.probes {
             self.answers[p.at] = table.pair_row(p.row, p.key);
         }
-        // The last two words' answers kept for the next batch's first
-        // pair.
-        for w in &mut self.words {
-            *w = Said::Known(w.value(&self.answers));
-        }
         // The records found, in order: shadow words and `EMPTY` are none.
-        self.found.resize(self.answers.len(), Hit(0));
+        let answers = self.answers.get(CARRIED..).unwrap_or_default();
+        self.found.resize(answers.len(), Hit(0));
         let mut n = 0;
-        for &r in &self.answers {
+        for &r in answers {
             self.found[n] = Hit(r);
             n += usize::from(r < SHADOW);
         }
         self.found.truncate(n);
+        // The last two words' answers carried to the next batch's first
+        // pairs.
+        let carried = self
+            .words
+            .map(|i| self.answers.get(i as usize).copied().unwrap_or(EMPTY));
+        self.answers.clear();
+        self.answers.extend_from_slice(&carried);
+        self.words = [0, 1];
         self.asks.clear();
         self.pairs.clear();
-        self.answers.clear();
         self.copies.clear();
         &self.found
     }
