@@ -228,20 +228,21 @@ impl Tokenizer {
                 continue;
             }
             pos += stops.trailing_zeros() as usize;
-            let b = bytes[pos];
-            if b >= 0x80 {
-                match common_punctuation(bytes, pos) {
-                    Some(p) => {
-                        // A segment of its own: a quote mark is a cue, the
-                        // rest give nothing.
-                        if cues && p == Common::Quote {
-                            f(pos, Piece::Cue(Cue::Quote));
-                        }
-                        pos += 3;
-                    }
-                    None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
+            // A word byte (most stops), read off the block.
+            if (block.word >> (pos - block.base)) & 1 != 0 {
+                if let Some(end) = block.small_word_at(pos) {
+                    let how = Folding {
+                        cue: None,
+                        copied: false,
+                        head: Some(head_of(load8(bytes, pos), end - pos)),
+                    };
+                    // SAFETY: as for the word below: both ends follow or
+                    // start at an ASCII byte, within `text`.
+                    let word = unsafe { text.get_unchecked(pos..end) };
+                    self.folded(pos, word, how, bufs, &mut prev, &mut f);
+                    pos = end;
+                    continue;
                 }
-            } else if is_word_byte(b) {
                 match ascii_word_end(bytes, pos, &mut block, cues) {
                     Some(w) => {
                         // A run of `_` alone is no word.
@@ -267,6 +268,21 @@ impl Tokenizer {
                             self.folded(pos, word, how, bufs, &mut prev, &mut f);
                         }
                         pos = w.end;
+                    }
+                    None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
+                }
+                continue;
+            }
+            let b = bytes[pos];
+            if b >= 0x80 {
+                match common_punctuation(bytes, pos) {
+                    Some(p) => {
+                        // A segment of its own: a quote mark is a cue, the
+                        // rest give nothing.
+                        if cues && p == Common::Quote {
+                            f(pos, Piece::Cue(Cue::Quote));
+                        }
+                        pos += 3;
                     }
                     None => pos = self.fallback(text, pos, bufs, &mut prev, &mut f),
                 }
@@ -644,6 +660,25 @@ struct Block {
 }
 
 impl Block {
+    /// The end of the word starting at the word byte `pos` of this block
+    /// if it is small ASCII letters alone (most words of news text) and
+    /// ends inside the block before a byte that cannot join it to more:
+    /// such a word has no case cue, folding leaves it as it is, and it
+    /// ends there, as [`ascii_word_end`] would find after reading all its
+    /// letters (tested).
+    #[inline(always)]
+    fn small_word_at(&self, pos: usize) -> Option<usize> {
+        let rel = pos - self.base;
+        debug_assert!(rel < 64);
+        let end = rel + (self.word >> rel).trailing_ones() as usize;
+        if end >= 64 || (self.joins >> end) & 1 != 0 {
+            return None;
+        }
+        // The word's bits, `rel..end`.
+        let part = (u64::MAX << rel) & !(u64::MAX << end);
+        (self.lower & part == part).then_some(self.base + end)
+    }
+
     #[inline(always)]
     fn at(bytes: &[u8], base: usize, cues: bool) -> Block {
         let mut padded = [0u8; 64];
@@ -671,6 +706,15 @@ impl Block {
             joins: m.high | (m.joiner & (before_word | before_high)),
         }
     }
+}
+
+/// [`head8`] of a word of `len` bytes (at least one) from the eight
+/// bytes [`load8`] reads at its start. Without a branch: whether a word is
+/// longer than eight bytes is hard to predict.
+#[inline(always)]
+fn head_of(first8: u64, len: usize) -> u64 {
+    let keep = u64::MAX >> (64 - 8 * len.clamp(1, 8));
+    first8 & keep & u64::from(len <= 8).wrapping_neg()
 }
 
 /// An ASCII word found by [`ascii_word_end`], with what the tokenizer asks
@@ -703,14 +747,10 @@ impl AsciiWord {
         case_cue_of(usize::from(self.uppers), usize::from(self.lower))
     }
 
-    /// [`head8`] of the unfolded word starting at `start`. Without a
-    /// branch: whether a word is longer than eight bytes is hard to
-    /// predict.
+    /// [`head8`] of the unfolded word starting at `start`.
     #[inline]
     fn head(&self, start: usize) -> u64 {
-        let len = self.end - start;
-        let keep = u64::MAX >> (64 - 8 * len.clamp(1, 8));
-        self.first8 & keep & u64::from(len <= 8).wrapping_neg()
+        head_of(self.first8, self.end - start)
     }
 
     /// [`folding_changes`] of the word.
@@ -1456,6 +1496,63 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn small_words_end_where_the_full_scan_ends_them_with_nothing_to_fold() {
+        // At every word byte of words at every offset from a block's
+        // start: where the shortcut takes a word, the full scan ends it at
+        // the same byte, finds small letters alone (no case cue, nothing
+        // to fold, under any settings) and the same head.
+        let words = [
+            "word",
+            "Title",
+            "CAPS",
+            "iPhone",
+            "e.g.",
+            "don't",
+            "a:b",
+            "abc1",
+            "x_y",
+            "__",
+            "end.",
+            "rock\u{2019}n",
+            "caf\u{e9}",
+            "a\u{301}",
+            "said,\u{201D}",
+        ];
+        let mut taken = 0;
+        for word in words {
+            for pad in 0..72 {
+                let text = format!("{}{word} next", " ".repeat(pad));
+                let bytes = text.as_bytes();
+                for pos in (0..bytes.len()).filter(|&p| is_word_byte(bytes[p])) {
+                    let block = Block::at(bytes, pos.saturating_sub(63), true);
+                    let Some(end) = block.small_word_at(pos) else {
+                        continue;
+                    };
+                    taken += 1;
+                    let mut full = block;
+                    let w = ascii_word_end(bytes, pos, &mut full, true);
+                    let w = w.unwrap_or_else(|| panic!("{text:?} at {pos}: none"));
+                    assert_eq!(w.end, end, "{text:?} at {pos}");
+                    assert!(w.lower && !w.upper && !w.digits && !w.curly, "{text:?}");
+                    assert_eq!(w.case_cue(), None);
+                    for cfg in [all_on(), TokenizerConfig::default()] {
+                        assert!(!w.folding_changes(&cfg), "{text:?}");
+                    }
+                    assert_eq!(w.head(pos), head_of(load8(bytes, pos), end - pos));
+                    assert_eq!(w.head(pos), head8(&bytes[pos..end]));
+                }
+            }
+        }
+        // "word", "next", and the small-letter tails of the others.
+        assert!(taken > 72 * words.len(), "{taken}");
+        let block = Block::at(b"Title word e.g. x", 0, true);
+        assert_eq!(
+            [0, 1, 6, 11, 16].map(|p| block.small_word_at(p)),
+            [None, Some(5), Some(10), None, Some(17)]
+        );
     }
 
     #[test]
