@@ -848,8 +848,17 @@ impl ItemReader {
         if memchr::memchr(0, &buf).is_some() {
             return Err(format!("{}: binary data (NUL byte)", at()));
         }
-        let text = String::from_utf8(buf)
-            .map_err(|e| format!("{}: {}", at(), not_utf8(e.as_bytes(), e.utf8_error())))?;
+        // `simdutf8` checks with the vector instructions the CPU has,
+        // found at run time (AVX2 here), several times faster than the
+        // standard library, which took 3% of the scoring time; the
+        // standard library's check then says where bad bytes are.
+        let text = if simdutf8::basic::from_utf8(&buf).is_ok() {
+            // SAFETY: the bytes were just found to be UTF-8.
+            unsafe { String::from_utf8_unchecked(buf) }
+        } else {
+            String::from_utf8(buf)
+                .map_err(|e| format!("{}: {}", at(), not_utf8(e.as_bytes(), e.utf8_error())))?
+        };
         if text.trim().is_empty() {
             return Err(format!("{}: empty text", at()));
         }
