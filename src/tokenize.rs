@@ -236,6 +236,7 @@ impl Tokenizer {
                         copied: false,
                         head: Some(head_of(load8(bytes, pos), end - pos)),
                     };
+                    debug_assert!(pos < end && text.is_char_boundary(end));
                     // SAFETY: as for the word below: both ends follow or
                     // start at an ASCII byte, within `text`.
                     let word = unsafe { text.get_unchecked(pos..end) };
