@@ -825,8 +825,18 @@ impl Block {
 /// longer than eight bytes is hard to predict.
 #[inline(always)]
 fn head_of(first8: u64, len: usize) -> u64 {
-    let keep = u64::MAX >> (64 - 8 * len.clamp(1, 8));
-    first8 & keep & u64::from(len <= 8).wrapping_neg()
+    /// The bytes of a word `len` bytes long, by `len` (one for none, no
+    /// bytes past eight): a load in place of a clamp and two shifts.
+    const KEEP: [u64; 10] = {
+        let mut keep = [0; 10];
+        let mut len = 0;
+        while len <= 8 {
+            keep[len] = u64::MAX >> (64 - 8 * if len == 0 { 1 } else { len });
+            len += 1;
+        }
+        keep
+    };
+    first8 & KEEP[len.min(9)]
 }
 
 /// An ASCII word found by [`ascii_word_end`], with what the tokenizer asks
@@ -1532,6 +1542,21 @@ mod tests {
                 w[..n.min(8)].copy_from_slice(&b[..n.min(8)]);
                 assert_eq!(short8(b), u64::from_le_bytes(w), "{b:?}");
                 assert_eq!(load8(&bytes[..start + n], start), u64::from_le_bytes(w));
+            }
+        }
+    }
+
+    #[test]
+    fn a_words_head_is_its_eight_padded_bytes_or_nothing_past_eight() {
+        // `head_of` keeps a word's bytes out of the eight read from its
+        // start, and gives 0 for a word longer than eight, as `head8` does.
+        let bytes = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        for start in 0..bytes.len() {
+            for len in 1..=bytes.len() - start {
+                let word = &bytes[start..start + len];
+                let head = head_of(load8(bytes, start), len);
+                assert_eq!(head, head8(word), "{word:?}");
+                assert_eq!(head == 0, len > 8, "{word:?}");
             }
         }
     }
