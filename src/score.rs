@@ -126,6 +126,9 @@ fn add_up<const K: usize>(
 ) {
     let mut acc = [0.0; K];
     acc.copy_from_slice(&sums[..K]);
+    // Counted here, in a register, and added once: `known` behind its
+    // reference was stored at every token.
+    let mut new_ones = 0;
     for &hit in hits {
         let new = !presence || seen.insert(table.column(hit));
         // 1 or 0, a product rather than a branch (see `add_weights`).
@@ -134,8 +137,9 @@ fn add_up<const K: usize>(
         for c in 0..K {
             acc[c] += times * w[c];
         }
-        *known += u64::from(new);
+        new_ones += u64::from(new);
     }
+    *known += new_ones;
     sums[..K].copy_from_slice(&acc);
 }
 
