@@ -270,18 +270,20 @@ impl<'m> Scorer<'m> {
             // tokenizer keeps no previous word for it.
             let pairs = self.tokenizer.config().bigrams;
             let mut first = true;
+            // Whatever was counted before this text is not its tokens.
+            lookups.take_asked();
             self.words.for_each_piece(
                 text,
                 &mut self.bufs,
                 #[inline(always)]
                 |_, piece| {
-                    tokens += 1;
+                    // Each piece is one key asked, each pair one more: the
+                    // tokens, which the lookups count.
                     match piece {
                         Piece::Word(w, head) => {
                             let h = hash_word(w.as_bytes(), head);
                             lookups.word(table, text, h, w, head);
                             if pairs & !first {
-                                tokens += 1;
                                 lookups.pair();
                             }
                             first = false;
@@ -296,6 +298,7 @@ impl<'m> Scorer<'m> {
                 },
             );
             settle(lookups);
+            tokens = lookups.take_asked();
         }
         let ev = &self.sums;
         let raw = |c: usize| model.prior_log_odds(c) + ev[c];

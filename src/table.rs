@@ -1136,6 +1136,9 @@ pub struct Lookups {
     found: Vec<Hit>,
     /// The bytes of words that are not in the text.
     copies: Vec<u8>,
+    /// Keys asked (words, pairs and answers known) in the batches
+    /// finished since [`Lookups::take_asked`].
+    asked: u64,
 }
 
 impl Default for Lookups {
@@ -1153,6 +1156,7 @@ impl Default for Lookups {
             answers: vec![EMPTY; CARRIED],
             found: Vec::new(),
             copies: Vec::new(),
+            asked: 0,
         }
     }
 }
@@ -1272,6 +1276,13 @@ impl Lookups {
         self.answers.push(EMPTY);
     }
 
+    /// The number of keys asked (a word, a pair or an answer known: a
+    /// token each) in the batches finished since the last call; counted a
+    /// batch at a time, not a key at a time in the tokenizer's loop.
+    pub fn take_asked(&mut self) -> u64 {
+        std::mem::take(&mut self.asked)
+    }
+
     /// Queues an answer known already, to come out in its turn.
     #[inline]
     pub fn known(&mut self, hit: Option<Hit>) {
@@ -1360,6 +1371,7 @@ impl Lookups {
         }
         // The records found, in order: shadow words and `EMPTY` are none.
         let answers = self.answers.get(CARRIED..).unwrap_or_default();
+        self.asked += answers.len() as u64;
         self.found.resize(answers.len(), Hit(0));
         let mut n = 0;
         for &r in answers {
