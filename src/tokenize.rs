@@ -564,7 +564,7 @@ struct Masks {
 }
 
 /// [`Masks`] of 64 bytes with the widest vectors the CPU has: AVX2, found
-/// at run time (a fifth of the instructions), else SSE2.
+/// at run time (about half the instructions), else SSE2.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks(chunk: &[u8; 64]) -> Masks {
@@ -578,7 +578,10 @@ fn masks(chunk: &[u8; 64]) -> Masks {
 /// The classes [`masks_avx2`] looks up by a byte's high and low four bits:
 /// each a set of bytes that is every pairing of the high halves and the
 /// low halves found among its bytes, so that a byte is in it exactly when
-/// both its halves are (tested on every byte value).
+/// both its halves are. The cue and joiner classes must hold
+/// [`CUE_BYTES`] and [`JOINERS`]; both are tested on every byte value
+/// against `masks_bytewise`.
+#[cfg(target_arch = "x86_64")]
 const NIBBLE_CLASSES: [&[u8]; 8] = [
     // Letters `A..=O`, `a..=o`.
     b"ABCDEFGHIJKLMNOabcdefghijklmno",
@@ -595,14 +598,20 @@ const NIBBLE_CLASSES: [&[u8]; 8] = [
 ];
 
 /// Bits of [`NIBBLE_CLASSES`]: letters, word bytes, cues, joiners.
+#[cfg(target_arch = "x86_64")]
 const LETTER_BITS: u8 = 0b11;
+#[cfg(target_arch = "x86_64")]
 const WORD_BITS: u8 = 0b1111;
+#[cfg(target_arch = "x86_64")]
 const DIGIT_BITS: u8 = 0b100;
+#[cfg(target_arch = "x86_64")]
 const CUE_BITS: u8 = 0b11_0000;
+#[cfg(target_arch = "x86_64")]
 const JOINER_BITS: u8 = 0b1100_0000;
 
 /// The table of [`NIBBLE_CLASSES`] for the low four bits of a byte
 /// (`high == false`) or the high four.
+#[cfg(target_arch = "x86_64")]
 const fn nibble_table(high: bool) -> [u8; 16] {
     let mut t = [0u8; 16];
     let mut bit = 0;
