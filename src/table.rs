@@ -1008,9 +1008,9 @@ const CARRIED: usize = 2;
 #[derive(Clone, Copy, Debug, Default)]
 struct PairProbe {
     key: u64,
-    at: usize,
-    /// Its first row (masked when read).
-    row: usize,
+    at: u32,
+    /// Its first row (masked when read): the low bits of its hash.
+    row: u32,
 }
 
 /// Words remembered by [`Lookups`]: a power of two.
@@ -1350,32 +1350,43 @@ impl Lookups {
         // two prefetches a pair took 2.7% of the instructions and the
         // probes measured no slower without them.)
         self.probes.resize(self.pairs.len(), PairProbe::default());
+        // Slices, not the vectors: the loops below then keep their
+        // pointers and lengths in registers, where stores through the
+        // vectors made them reload both from `self` at every element.
+        let answers = &mut self.answers[..];
+        let probes = &mut self.probes[..];
         let mut n = 0;
-        let value = |i: u32| self.answers.get(i as usize).copied().unwrap_or(EMPTY);
         for p in &self.pairs {
+            let value = |i: u32| answers.get(i as usize).copied().unwrap_or(EMPTY);
             let (l, r) = (value(p.words[0]), value(p.words[1]));
             let key = pair_key(l, r);
             let h = pair_hash(key);
             let both = (l != EMPTY) & (r != EMPTY);
             let pass = usize::from(both & table.filter_passes((h >> 32) as u32));
-            self.probes[n] = PairProbe {
-                key,
-                at: p.at as usize,
-                row: h as usize,
-            };
+            if let Some(probe) = probes.get_mut(n) {
+                *probe = PairProbe {
+                    key,
+                    at: p.at,
+                    row: h as u32,
+                };
+            }
             n += pass;
         }
-        self.probes.truncate(n);
-        for p in &self.probes {
-            self.answers[p.at] = table.pair_row(p.row, p.key);
+        for p in probes.get(..n).unwrap_or_default() {
+            if let Some(a) = answers.get_mut(p.at as usize) {
+                *a = table.pair_row(p.row as usize, p.key);
+            }
         }
         // The records found, in order: shadow words and `EMPTY` are none.
-        let answers = self.answers.get(CARRIED..).unwrap_or_default();
+        let answers = answers.get(CARRIED..).unwrap_or_default();
         self.asked += answers.len() as u64;
         self.found.resize(answers.len(), Hit(0));
+        let found = &mut self.found[..];
         let mut n = 0;
         for &r in answers {
-            self.found[n] = Hit(r);
+            if let Some(f) = found.get_mut(n) {
+                *f = Hit(r);
+            }
             n += usize::from(r < SHADOW);
         }
         self.found.truncate(n);
