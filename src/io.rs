@@ -633,6 +633,41 @@ fn no_rows(name: &str) -> Item {
     }
 }
 
+/// Standard input, calling `wait` before a read that would wait for data
+/// (see [`ItemReader::for_each_waiting`]).
+struct Watched<R, W> {
+    inner: R,
+    wait: W,
+}
+
+impl<R: Read, W: FnMut()> Read for Watched<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !stdin_ready() {
+            (self.wait)();
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Whether a read of standard input would return at once: data, its end,
+/// or an error are there. Where that cannot be asked, no.
+#[cfg(unix)]
+fn stdin_ready() -> bool {
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid `pollfd` for a count of one, and no waiting (a
+    // timeout of 0). A failed poll (-1) counts as ready: the read reports.
+    unsafe { libc::poll(&mut fd, 1, 0) != 0 }
+}
+
+#[cfg(not(unix))]
+fn stdin_ready() -> bool {
+    false
+}
+
 /// How standard input (`-`) is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StdinFormat {
@@ -705,14 +740,28 @@ impl ItemReader {
     /// files and lines of `.jsonl` files. Every item yields exactly one call;
     /// problems with one item are in its `text`. Returns early only when `f`
     /// fails or a CSV lacks a needed column.
-    pub fn for_each<F: FnMut(Item) -> Result<()>>(
+    pub fn for_each<F: FnMut(Item) -> Result<()>>(&self, paths: &[PathBuf], f: F) -> Result<()> {
+        self.for_each_waiting(paths, f, || {})
+    }
+
+    /// [`ItemReader::for_each`], calling `wait` whenever standard input has
+    /// nothing to read yet, just before the read that waits for it: every
+    /// item read so far has gone to `f` by then, so a caller that flushes
+    /// its output in `wait` leaves nothing held back while the input
+    /// trickles in (a pipeline feeding items one at a time gets each one's
+    /// row as it goes, not at the end). Files never wait.
+    pub fn for_each_waiting<F: FnMut(Item) -> Result<()>>(
         &self,
         paths: &[PathBuf],
         mut f: F,
+        mut wait: impl FnMut(),
     ) -> Result<()> {
         for p in paths {
             if p.as_os_str() == "-" {
-                let stdin = std::io::stdin().lock();
+                let stdin = Watched {
+                    inner: std::io::stdin().lock(),
+                    wait: &mut wait,
+                };
                 self.for_each_in_stream(
                     p,
                     self.stdin,

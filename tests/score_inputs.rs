@@ -608,3 +608,72 @@ fn jsonl_ids_are_kept_as_written_and_a_byte_order_mark_is_skipped() {
         );
     }
 }
+
+#[test]
+fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+    // A pipeline feeding one item at a time and waiting for its row (a
+    // mapper): each row must come out while standard input is still open,
+    // in every --stdin mode that reads items, on one thread and on two.
+    for (mode, header, first, second) in [
+        (
+            "jsonl",
+            None,
+            format!("{{\"id\":\"a\",\"text\":\"{SATIRE}\"}}"),
+            format!("{{\"id\":\"b\",\"text\":\"{REAL}\"}}"),
+        ),
+        ("lines", None, SATIRE.to_string(), REAL.to_string()),
+        (
+            "csv",
+            Some("id,text"),
+            format!("a,\"{SATIRE}\""),
+            format!("b,\"{REAL}\""),
+        ),
+    ] {
+        for threads in ["1", "2"] {
+            let at = format!("--stdin {mode} --threads {threads}");
+            let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
+                .args(["score", "--stdin", mode, "--threads", threads, "-"])
+                .current_dir(root())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the satire binary runs");
+            let mut input = child.stdin.take().unwrap();
+            let out = child.stdout.take().unwrap();
+            let (tx, rx) = channel();
+            let lines = std::thread::spawn(move || {
+                for line in std::io::BufReader::new(out).lines() {
+                    if tx.send(line.unwrap()).is_err() {
+                        break;
+                    }
+                }
+            });
+            let next = || rx.recv_timeout(Duration::from_secs(20));
+            if let Some(h) = header {
+                writeln!(input, "{h}").unwrap();
+            }
+            writeln!(input, "{first}").unwrap();
+            input.flush().unwrap();
+            assert_eq!(
+                next().as_deref(),
+                Ok("id,label,p_satire,log_odds,error"),
+                "{at}"
+            );
+            let row = next().unwrap_or_else(|_| panic!("{at}: no row while the input is open"));
+            assert!(row.contains(",satire,"), "{at}: {row}");
+            writeln!(input, "{second}").unwrap();
+            input.flush().unwrap();
+            let row = next().unwrap_or_else(|_| panic!("{at}: no second row while open"));
+            assert!(row.contains(",real,"), "{at}: {row}");
+            drop(input);
+            assert!(child.wait().unwrap().success(), "{at}");
+            lines.join().unwrap();
+            assert!(rx.try_recv().is_err(), "{at}: one row an item");
+        }
+    }
+}

@@ -64,18 +64,33 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         };
         let mut stopped = false;
         let mut n = 0usize;
-        let result = reader.for_each(paths, |item| {
-            n += 1;
-            if n % FLUSH_ROWS == 0 {
-                emit(None)?;
-            }
-            if emit(Some(work(&mut worker, item)))? {
-                Ok(())
-            } else {
-                stopped = true;
-                Err(satire::Error::Data("stopped".into()))
-            }
-        });
+        // Shared with the wait for standard input, which flushes the rows
+        // written so far; it is never called while a row is emitted.
+        let emit = std::cell::RefCell::new(emit);
+        let result = reader.for_each_waiting(
+            paths,
+            |item| {
+                n += 1;
+                let mut emit = emit.try_borrow_mut().map_err(|_| busy())?;
+                if n % FLUSH_ROWS == 0 {
+                    emit(None)?;
+                }
+                if emit(Some(work(&mut worker, item)))? {
+                    Ok(())
+                } else {
+                    stopped = true;
+                    Err(satire::Error::Data("stopped".into()))
+                }
+            },
+            || {
+                // A failed write fails again at the next row or the end,
+                // where it is reported.
+                if let Ok(mut emit) = emit.try_borrow_mut() {
+                    let _ = emit(None);
+                }
+            },
+        );
+        let mut emit = emit.try_borrow_mut().map_err(|_| busy())?;
         match result {
             Err(_) if stopped => Ok(true),
             Err(e) => Err(e.into()),
@@ -123,10 +138,9 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         let todo_rx = std::sync::Arc::new(std::sync::Mutex::new(todo_rx));
         std::thread::scope(|scope| {
             let read = scope.spawn(move || {
-                let (mut chunk, mut size, mut number) = (Vec::new(), 0usize, 0usize);
-                let mut share = FIRST_CHUNK_SHARE;
+                let mut number = 0usize;
                 // Either end hangs up only when the run stops early.
-                let mut send = |chunk: Vec<Item>| -> satire::Result<()> {
+                let send = move |chunk: Vec<Item>| -> satire::Result<()> {
                     credit_rx
                         .recv()
                         .ok()
@@ -135,18 +149,40 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                     number += 1;
                     Ok(())
                 };
-                let result = reader.for_each(paths, |item| {
-                    size += item.text.as_ref().map_or(0, |t| t.len());
-                    chunk.push(item);
-                    if chunk.len() >= CHUNK_ITEMS / share || size >= CHUNK_BYTES / share {
-                        size = 0;
-                        share = (share / 2).max(1);
-                        send(std::mem::take(&mut chunk))?;
-                    }
-                    Ok(())
-                });
+                // The chunk being read, its text bytes, its share of the
+                // full size, and `send`: shared with the wait for standard
+                // input, which sends the items read so far on (the
+                // emitting thread flushes their rows once no more come). It
+                // is never called while an item is added.
+                let state = std::cell::RefCell::new((Vec::new(), 0usize, FIRST_CHUNK_SHARE, send));
+                let result = reader.for_each_waiting(
+                    paths,
+                    |item| {
+                        let mut state = state.try_borrow_mut().map_err(|_| busy())?;
+                        let (chunk, size, share, send) = &mut *state;
+                        *size += item.text.as_ref().map_or(0, |t| t.len());
+                        chunk.push(item);
+                        if chunk.len() >= CHUNK_ITEMS / *share || *size >= CHUNK_BYTES / *share {
+                            *size = 0;
+                            *share = (*share / 2).max(1);
+                            send(std::mem::take(chunk))?;
+                        }
+                        Ok(())
+                    },
+                    || {
+                        if let Ok(mut state) = state.try_borrow_mut() {
+                            let (chunk, size, _, send) = &mut *state;
+                            if !chunk.is_empty() {
+                                *size = 0;
+                                // A stopped run stops at the next item.
+                                let _ = send(std::mem::take(chunk));
+                            }
+                        }
+                    },
+                );
                 // Rows read before an input error come out too, as with
                 // one thread.
+                let (chunk, _, _, mut send) = state.into_inner();
                 if !chunk.is_empty() {
                     let _ = send(chunk);
                 }
@@ -239,6 +275,11 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
             }
         })
     }
+}
+
+/// The error for state found in use where it never is (a reentrant call).
+fn busy() -> satire::Error {
+    satire::Error::Data("internal: the output was in use by a read".into())
 }
 
 /// `--threads`: the number asked for, or one per core.

@@ -16,7 +16,8 @@ use super::{batch, InputArgs, ModelArg, Output};
 /// a `.jsonl` file (one JSON object per line), or `-` for standard input
 /// (see --stdin). Every item gives exactly one output row, in input order;
 /// an item that cannot be scored gets a row whose `error` says why, naming
-/// the file and line.
+/// the file and line. Rows are flushed whenever standard input has nothing
+/// more to read yet, so items fed one at a time get their rows at once.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Inputs to score.
