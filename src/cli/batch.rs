@@ -277,9 +277,10 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
     }
 }
 
-/// The error for state found in use where it never is (a reentrant call).
+/// The error for state shared with the wait for standard input found in
+/// use, which it never is: the wait runs only between items.
 fn busy() -> satire::Error {
-    satire::Error::Data("internal: the output was in use by a read".into())
+    satire::Error::Data("internal: an item was handled during a wait for input".into())
 }
 
 /// `--threads`: the number asked for, or one per core.
