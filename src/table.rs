@@ -1009,7 +1009,9 @@ const CARRIED: usize = 2;
 struct PairProbe {
     key: u64,
     at: u32,
-    /// Its first row (masked when read): the low bits of its hash.
+    /// Its first row (masked when read): the low 32 bits of its hash,
+    /// which hold every row index, as a table's rows are fewer than 2^31
+    /// (their arena offsets are `u32`s in 8-byte units).
     row: u32,
 }
 
