@@ -871,7 +871,10 @@ impl ItemReader {
     fn whole<R: Read>(&self, path: &Path, r: R) -> Item {
         let id = path.display().to_string();
         let mut buf = Vec::new();
-        let text = match r.take(self.max_bytes + 1).read_to_end(&mut buf) {
+        let text = match r
+            .take(self.max_bytes.saturating_add(1))
+            .read_to_end(&mut buf)
+        {
             Err(e) => Err(format!("{id}: {e}")),
             Ok(_) if buf.len() as u64 > self.max_bytes => Err(format!(
                 "{id}: larger than --max-bytes ({} bytes)",
@@ -927,7 +930,7 @@ impl ItemReader {
         loop {
             buf.clear();
             let got = (&mut r)
-                .take(self.max_bytes + 2)
+                .take(self.max_bytes.saturating_add(2))
                 .read_until(b'\n', &mut buf);
             match got {
                 Err(e) => {
@@ -1469,6 +1472,36 @@ mod tests {
                 let (u, a) = watch(input, trickle);
                 assert_eq!(u, unclosed, "{:?}", String::from_utf8_lossy(input));
                 assert_eq!(a, after, "{:?}", String::from_utf8_lossy(input));
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_max_bytes_reads_every_line_and_text_whole() {
+        // `--max-bytes` takes any u64. Reading a line takes up to the limit
+        // plus two bytes and a whole text the limit plus one: near
+        // u64::MAX that sum wrapped, cutting every line into single bytes
+        // and every text to nothing.
+        let data = &b"one line\ntwo line\n"[..];
+        for max_bytes in [u64::MAX, u64::MAX - 1, u64::MAX - 2, 1 << 40] {
+            let reader = ItemReader {
+                columns: Columns::default(),
+                stdin: StdinFormat::Lines,
+                max_bytes,
+            };
+            for (format, want) in [
+                (StdinFormat::Lines, vec!["one line", "two line"]),
+                (StdinFormat::Text, vec!["one line\ntwo line\n"]),
+            ] {
+                let mut got = Vec::new();
+                reader
+                    .for_each_in_stream(Path::new("-"), format, data, &mut |item| {
+                        got.push(item.text);
+                        Ok(())
+                    })
+                    .expect("read to the end");
+                let want: Vec<_> = want.into_iter().map(|t| Ok(t.to_string())).collect();
+                assert_eq!(got, want, "{format:?}, --max-bytes {max_bytes}");
             }
         }
     }
