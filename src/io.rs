@@ -1505,4 +1505,50 @@ mod tests {
             }
         }
     }
+
+    /// Gives `ok`, then fails every read after it.
+    struct FailsAfter<'a>(&'a [u8]);
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_read_error_ends_the_stream_with_one_error_row_in_every_format() {
+        // A read that fails may fail again at every try: one error item,
+        // then the input ends, in each format standard input can have.
+        let reader = ItemReader {
+            columns: Columns::default(),
+            stdin: StdinFormat::Csv,
+            max_bytes: u64::MAX,
+        };
+        for (format, data) in [
+            (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),
+            (StdinFormat::Lines, &b"first text\n"[..]),
+            (
+                StdinFormat::Jsonl,
+                &b"{\"id\":\"a\",\"text\":\"first text\"}\n"[..],
+            ),
+        ] {
+            let mut items = Vec::new();
+            let r = std::io::BufReader::new(FailsAfter(data));
+            let result = reader.for_each_in_stream(Path::new("-"), format, r, &mut |item| {
+                items.push(item);
+                // Ends a loop that would never end.
+                if items.len() > 10 {
+                    return Err(Error::Data("too many items".into()));
+                }
+                Ok(())
+            });
+            assert!(result.is_ok(), "{format:?}: {result:?} {items:?}");
+            assert_eq!(items.len(), 2, "{format:?}: {items:?}");
+            assert_eq!(items[0].text.as_deref(), Ok("first text"), "{format:?}");
+            let err = items[1].text.as_ref().expect_err("an error item");
+            assert!(err.contains("the disk went away"), "{format:?}: {err}");
+        }
+    }
 }
