@@ -634,16 +634,21 @@ fn no_rows(name: &str) -> Item {
 }
 
 /// Standard input, calling `wait` before a read that would wait for data
-/// (see [`ItemReader::for_each_waiting`]).
+/// (see [`ItemReader::for_each_waiting`]), and failing that read with
+/// [`STOPPED_WAITING`] when `wait` says to stop.
 struct Watched<R, W> {
     inner: R,
     wait: W,
 }
 
-impl<R: Read, W: FnMut()> Read for Watched<R, W> {
+/// The read error of standard input when the caller stopped the run while
+/// it waited for more.
+pub const STOPPED_WAITING: &str = "the run stopped while waiting for more input";
+
+impl<R: Read, W: FnMut() -> bool> Read for Watched<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if !stdin_ready() {
-            (self.wait)();
+        if !stdin_ready() && !(self.wait)() {
+            return Err(std::io::Error::other(STOPPED_WAITING));
         }
         self.inner.read(buf)
     }
@@ -741,7 +746,7 @@ impl ItemReader {
     /// problems with one item are in its `text`. Returns early only when `f`
     /// fails or a CSV lacks a needed column.
     pub fn for_each<F: FnMut(Item) -> Result<()>>(&self, paths: &[PathBuf], f: F) -> Result<()> {
-        self.for_each_waiting(paths, f, || {})
+        self.for_each_waiting(paths, f, || true)
     }
 
     /// [`ItemReader::for_each`], calling `wait` whenever standard input has
@@ -749,12 +754,15 @@ impl ItemReader {
     /// item read so far has gone to `f` by then, so a caller that flushes
     /// its output in `wait` leaves nothing held back while the input
     /// trickles in (a pipeline feeding items one at a time gets each one's
-    /// row as it goes, not at the end). Files never wait.
+    /// row as it goes, not at the end). Files never wait. `wait` returns
+    /// whether to go on: with `false` (the output failed, say), standard
+    /// input ends there with a read error ([`STOPPED_WAITING`]) instead of
+    /// waiting for an item that may be long in coming.
     pub fn for_each_waiting<F: FnMut(Item) -> Result<()>>(
         &self,
         paths: &[PathBuf],
         mut f: F,
-        mut wait: impl FnMut(),
+        mut wait: impl FnMut() -> bool,
     ) -> Result<()> {
         for p in paths {
             if p.as_os_str() == "-" {

@@ -693,3 +693,88 @@ fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
         }
     }
 }
+
+/// Waits for `child` to exit, for at most 20 seconds; kills it and fails
+/// past that.
+fn exits_soon(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("{what}: still running 20 s after its run stopped, waiting for input");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_run_that_stops_early_ends_while_stdin_stays_open() {
+    use std::io::{BufRead, Write};
+    use std::process::{Command, Stdio};
+    // A producer that keeps standard input open (a mapper waiting for
+    // rows) must not keep satire running once its run has stopped: by
+    // --strict at an error, or by its output closing.
+    let good = format!("{{\"id\":\"a\",\"text\":\"{SATIRE}\"}}");
+    let bad = "{\"id\":\"b\"}";
+    let real = format!("{{\"id\":\"c\",\"text\":\"{REAL}\"}}");
+    for threads in ["1", "2"] {
+        let at = format!("--strict --threads {threads}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
+            .args([
+                "score",
+                "--strict",
+                "--stdin",
+                "jsonl",
+                "--threads",
+                threads,
+                "-",
+            ])
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the satire binary runs");
+        let mut input = child.stdin.take().unwrap();
+        writeln!(input, "{good}\n{bad}").unwrap();
+        input.flush().unwrap();
+        let status = exits_soon(&mut child, &at);
+        assert_eq!(status.code(), Some(1), "{at}: an error stops the run");
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows.len(), 3, "{at}: the header and both rows: {out}");
+        assert!(rows[1].starts_with("a,satire,"), "{at}: {out}");
+        assert!(rows[2].contains("no string field `text`"), "{at}: {out}");
+        drop(input);
+
+        let at = format!("output closed, --threads {threads}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
+            .args(["score", "--stdin", "jsonl", "--threads", threads, "-"])
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the satire binary runs");
+        let mut input = child.stdin.take().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        writeln!(input, "{good}").unwrap();
+        input.flush().unwrap();
+        let mut line = String::new();
+        for want in ["id,", "a,satire,"] {
+            line.clear();
+            out.read_line(&mut line).unwrap();
+            assert!(line.starts_with(want), "{at}: {line}");
+        }
+        // The reader downstream goes; the next row finds no one to read it.
+        drop(out);
+        writeln!(input, "{real}").unwrap();
+        input.flush().unwrap();
+        exits_soon(&mut child, &at);
+        drop(input);
+    }
+}

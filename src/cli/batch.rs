@@ -2,6 +2,8 @@
 //! what `score` and `explain` share.
 
 use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 
 use satire::io::{Item, ItemReader};
 
@@ -67,6 +69,10 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         // Shared with the wait for standard input, which flushes the rows
         // written so far; it is never called while a row is emitted.
         let emit = std::cell::RefCell::new(emit);
+        // A flush that failed while waiting for input: the run ends there,
+        // with that error, rather than at the next item, which may be long
+        // in coming (a pipeline's reader gone, its writer still open).
+        let mut failed_waiting = None;
         let result = reader.for_each_waiting(
             paths,
             |item| {
@@ -83,13 +89,21 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                 }
             },
             || {
-                // A failed write fails again at the next row or the end,
-                // where it is reported.
-                if let Ok(mut emit) = emit.try_borrow_mut() {
-                    let _ = emit(None);
+                let Ok(mut emit) = emit.try_borrow_mut() else {
+                    return true;
+                };
+                match emit(None) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        failed_waiting = Some(e);
+                        false
+                    }
                 }
             },
         );
+        if let Some(e) = failed_waiting {
+            return Err(e.into());
+        }
         let mut emit = emit.try_borrow_mut().map_err(|_| busy())?;
         match result {
             Err(_) if stopped => Ok(true),
@@ -117,6 +131,14 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
     /// At most [`IN_FLIGHT`] chunks are read and not yet emitted: memory
     /// stays bounded whatever the input size, and however far one slow
     /// chunk holds the others back.
+    ///
+    /// The reader is a thread of its own, outside the scope of the
+    /// workers, and is waited for only when the run ends by reading all
+    /// the input: a run that stops early (`--strict`, a write that fails,
+    /// a panic) returns at once, where waiting would last until standard
+    /// input, still open in a pipeline, gave another item or ended. Left
+    /// behind, the reader stops at its next chunk (its channels are
+    /// closed) or when the process exits.
     fn in_parallel(
         reader: ItemReader,
         paths: &[PathBuf],
@@ -135,16 +157,29 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         // Shared by the workers, and dropped with the last of them, so that
         // the reader stops when no worker is left.
         let (todo_tx, todo_rx) = sync_channel::<(usize, Vec<Item>)>(IN_FLIGHT);
-        let todo_rx = std::sync::Arc::new(std::sync::Mutex::new(todo_rx));
-        std::thread::scope(|scope| {
-            let read = scope.spawn(move || {
+        let todo_rx = Arc::new(Mutex::new(todo_rx));
+        // The reader's end, closed by the reader when it returns (or
+        // panics), or by this thread when the run stops early: then the
+        // workers waiting for a chunk stop at once, not when the reader
+        // next wakes. A send never waits for room while holding the lock:
+        // the reader sends only with a credit, so fewer than `IN_FLIGHT`
+        // chunks are queued then.
+        let todo_tx = Arc::new(Mutex::new(Some(todo_tx)));
+        let paths = paths.to_vec();
+        let closes = Closes(Arc::clone(&todo_tx));
+        let read = std::thread::Builder::new()
+            .name("satire-reader".into())
+            .spawn(move || {
                 let mut number = 0usize;
                 // Either end hangs up only when the run stops early.
                 let send = move |chunk: Vec<Item>| -> satire::Result<()> {
                     credit_rx
                         .recv()
                         .ok()
-                        .and_then(|()| todo_tx.send((number, chunk)).ok())
+                        .and_then(|()| {
+                            let todo = closes.0.lock().ok()?;
+                            todo.as_ref()?.send((number, chunk)).ok()
+                        })
                         .ok_or_else(|| satire::Error::Data("stopped".into()))?;
                     number += 1;
                     Ok(())
@@ -156,7 +191,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                 // is never called while an item is added.
                 let state = std::cell::RefCell::new((Vec::new(), 0usize, FIRST_CHUNK_SHARE, send));
                 let result = reader.for_each_waiting(
-                    paths,
+                    &paths,
                     |item| {
                         let mut state = state.try_borrow_mut().map_err(|_| busy())?;
                         let (chunk, size, share, send) = &mut *state;
@@ -170,14 +205,17 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                         Ok(())
                     },
                     || {
-                        if let Ok(mut state) = state.try_borrow_mut() {
-                            let (chunk, size, _, send) = &mut *state;
-                            if !chunk.is_empty() {
-                                *size = 0;
-                                // A stopped run stops at the next item.
-                                let _ = send(std::mem::take(chunk));
-                            }
+                        let Ok(mut state) = state.try_borrow_mut() else {
+                            return true;
+                        };
+                        let (chunk, size, _, send) = &mut *state;
+                        if chunk.is_empty() {
+                            return true;
                         }
+                        *size = 0;
+                        // A send fails only when the run has stopped:
+                        // then reading stops too.
+                        send(std::mem::take(chunk)).is_ok()
                     },
                 );
                 // Rows read before an input error come out too, as with
@@ -187,7 +225,9 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
                     let _ = send(chunk);
                 }
                 result
-            });
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the reading thread: {e}"))?;
+        std::thread::scope(|scope| {
             // A worker's chunk, or `None` if its work panicked.
             let (done_tx, done_rx) = channel::<Option<(usize, Vec<O>)>>();
             let working: Vec<_> = workers
@@ -262,19 +302,41 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
             })();
             drop(done_rx);
             drop(credit_tx);
+            close(&todo_tx);
             let joined = working.into_iter().all(|w| w.join().is_ok());
             if panicked || !joined {
                 anyhow::bail!("a working thread panicked");
             }
-            let read = read.join();
             emitted?;
-            match read {
-                Ok(Err(_)) if stopped => Ok(true),
-                Ok(result) => Ok(result.map(|()| stopped)?),
+            if stopped {
+                return Ok(true);
+            }
+            // Every chunk came out, so the reader is done: its channel to
+            // the workers closed when it returned.
+            match read.join() {
+                Ok(result) => Ok(result.map(|()| false)?),
                 Err(_) => anyhow::bail!("the reader thread panicked"),
             }
         })
     }
+}
+
+/// A sender shared between threads, either of which may close it.
+type SharedSender<T> = Arc<Mutex<Option<SyncSender<T>>>>;
+
+/// Closes a shared sender when dropped, however its owner ends.
+struct Closes<T>(SharedSender<T>);
+
+impl<T> Drop for Closes<T> {
+    fn drop(&mut self) {
+        close(&self.0);
+    }
+}
+
+/// Drops the sender: receivers, once they have taken what is queued, see
+/// the channel closed.
+fn close<T>(tx: &Mutex<Option<SyncSender<T>>>) {
+    drop(tx.lock().unwrap_or_else(|e| e.into_inner()).take());
 }
 
 /// The error for state shared with the wait for standard input found in
