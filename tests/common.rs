@@ -139,3 +139,77 @@ pub fn csv_of(rows: &[(String, String)]) -> String {
     }
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
+
+/// `satire ARGS` from the repository root, running, with its standard
+/// input and output piped (standard error dropped): for tests that feed
+/// items one at a time while it runs.
+pub fn spawn_piped(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::process::ChildStdout,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the satire binary runs");
+    let input = child.stdin.take().expect("piped standard input");
+    let output = child.stdout.take().expect("piped standard output");
+    (child, input, output)
+}
+
+/// How long a test waits for a running `satire` to write a line or exit.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The lines of a running `satire`'s output, as a thread reads them.
+pub struct Lines {
+    rx: std::sync::mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Lines {
+    pub fn of(out: std::process::ChildStdout) -> Lines {
+        use std::io::BufRead;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines() {
+                if tx.send(line.expect("output is UTF-8")).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines { rx, reader }
+    }
+
+    /// The next line, if one comes within [`PATIENCE`].
+    pub fn next(&self) -> Option<String> {
+        self.rx.recv_timeout(PATIENCE).ok()
+    }
+
+    /// The lines left, once the output has ended.
+    pub fn rest(self) -> Vec<String> {
+        self.reader.join().expect("the output is read");
+        self.rx.try_iter().collect()
+    }
+}
+
+/// Waits for `child` to exit, at most [`PATIENCE`]; kills it and fails past
+/// that.
+pub fn exits_soon(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("{what}: still running {PATIENCE:?} after its run stopped, waiting for input");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -302,10 +302,7 @@ fn cli_explain_threads_give_the_same_output_in_the_same_order() {
 
 #[test]
 fn cli_explain_gives_each_trickling_item_its_line_before_the_input_ends() {
-    use std::io::{BufRead, Write};
-    use std::process::{Command, Stdio};
-    use std::sync::mpsc::channel;
-    use std::time::Duration;
+    use std::io::Write;
     // As for `score`: a producer feeding one item at a time and waiting for
     // its explanation gets it while standard input is still open.
     let items = [
@@ -319,41 +316,34 @@ fn cli_explain_gives_each_trickling_item_its_line_before_the_input_ends() {
         ),
     ];
     for threads in ["1", "2"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
-            .args(["explain", "--format", "json", "--stdin", "jsonl"])
-            .args(["--threads", threads, "-"])
-            .current_dir(root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the satire binary runs");
-        let mut input = child.stdin.take().unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        let lines = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines() {
-                if tx.send(line.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let args = [
+            "explain",
+            "--format",
+            "json",
+            "--stdin",
+            "jsonl",
+            "--threads",
+            threads,
+            "-",
+        ];
+        let (mut child, mut input, out) = spawn_piped(&args);
+        let lines = Lines::of(out);
         for (id, text) in items {
             let item = serde_json::json!({ "id": id, "text": text });
             writeln!(input, "{item}").unwrap();
             input.flush().unwrap();
-            let line = rx
-                .recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("{threads} threads: no line for {id} while open"));
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("{threads} threads: no line for {id} while open"));
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!(v["id"].as_str(), Some(id), "{threads} threads: {line}");
             assert!(v["error"].is_null(), "{threads} threads: {line}");
         }
         drop(input);
         assert!(child.wait().unwrap().success(), "{threads} threads");
-        lines.join().unwrap();
-        assert!(
-            rx.try_recv().is_err(),
+        assert_eq!(
+            lines.rest(),
+            Vec::<String>::new(),
             "{threads} threads: one line an item"
         );
     }

@@ -611,10 +611,7 @@ fn jsonl_ids_are_kept_as_written_and_a_byte_order_mark_is_skipped() {
 
 #[test]
 fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
-    use std::io::{BufRead, Write};
-    use std::process::{Command, Stdio};
-    use std::sync::mpsc::channel;
-    use std::time::Duration;
+    use std::io::Write;
     // A pipeline feeding one item at a time and waiting for its row (a
     // mapper): each row must come out while standard input is still open,
     // in every --stdin mode that reads items, on one thread and on two.
@@ -644,25 +641,8 @@ fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
                 threads,
                 "-",
             ];
-            let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
-                .args(args)
-                .current_dir(root())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("the satire binary runs");
-            let mut input = child.stdin.take().unwrap();
-            let out = child.stdout.take().unwrap();
-            let (tx, rx) = channel();
-            let lines = std::thread::spawn(move || {
-                for line in std::io::BufReader::new(out).lines() {
-                    if tx.send(line.unwrap()).is_err() {
-                        break;
-                    }
-                }
-            });
-            let next = || rx.recv_timeout(Duration::from_secs(20));
+            let (mut child, mut input, out) = spawn_piped(&args);
+            let lines = Lines::of(out);
             let labelled = |row: &str, label: &str| match format {
                 "csv" => row.contains(&format!(",{label},")),
                 _ => row.contains(&format!("\"label\":\"{label}\"")),
@@ -673,47 +653,33 @@ fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
             writeln!(input, "{first}").unwrap();
             input.flush().unwrap();
             if format == "csv" {
-                let head = next();
+                let head = lines.next();
                 assert_eq!(
                     head.as_deref(),
-                    Ok("id,label,p_satire,log_odds,error"),
+                    Some("id,label,p_satire,log_odds,error"),
                     "{at}"
                 );
             }
-            let row = next().unwrap_or_else(|_| panic!("{at}: no row while the input is open"));
+            let row = lines
+                .next()
+                .unwrap_or_else(|| panic!("{at}: no row while the input is open"));
             assert!(labelled(&row, "satire"), "{at}: {row}");
             writeln!(input, "{second}").unwrap();
             input.flush().unwrap();
-            let row = next().unwrap_or_else(|_| panic!("{at}: no second row while open"));
+            let row = lines
+                .next()
+                .unwrap_or_else(|| panic!("{at}: no second row while open"));
             assert!(labelled(&row, "real"), "{at}: {row}");
             drop(input);
             assert!(child.wait().unwrap().success(), "{at}");
-            lines.join().unwrap();
-            assert!(rx.try_recv().is_err(), "{at}: one row an item");
+            assert_eq!(lines.rest(), Vec::<String>::new(), "{at}: one row an item");
         }
-    }
-}
-
-/// Waits for `child` to exit, for at most 20 seconds; kills it and fails
-/// past that.
-fn exits_soon(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            return status;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("{what}: still running 20 s after its run stopped, waiting for input");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
 #[test]
 fn a_run_that_stops_early_ends_while_stdin_stays_open() {
     use std::io::{BufRead, Write};
-    use std::process::{Command, Stdio};
     // A producer that keeps standard input open (a mapper waiting for
     // rows) must not keep satire running once its run has stopped: by
     // --strict at an error, or by its output closing.
@@ -722,46 +688,31 @@ fn a_run_that_stops_early_ends_while_stdin_stays_open() {
     let real = format!("{{\"id\":\"c\",\"text\":\"{REAL}\"}}");
     for threads in ["1", "2"] {
         let at = format!("--strict --threads {threads}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
-            .args([
-                "score",
-                "--strict",
-                "--stdin",
-                "jsonl",
-                "--threads",
-                threads,
-                "-",
-            ])
-            .current_dir(root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the satire binary runs");
-        let mut input = child.stdin.take().unwrap();
+        let args = [
+            "score",
+            "--strict",
+            "--stdin",
+            "jsonl",
+            "--threads",
+            threads,
+            "-",
+        ];
+        let (mut child, mut input, out) = spawn_piped(&args);
+        let lines = Lines::of(out);
         writeln!(input, "{good}\n{bad}").unwrap();
         input.flush().unwrap();
         let status = exits_soon(&mut child, &at);
         assert_eq!(status.code(), Some(1), "{at}: an error stops the run");
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
-        let rows: Vec<&str> = out.lines().collect();
-        assert_eq!(rows.len(), 3, "{at}: the header and both rows: {out}");
-        assert!(rows[1].starts_with("a,satire,"), "{at}: {out}");
-        assert!(rows[2].contains("no string field `text`"), "{at}: {out}");
+        let rows = lines.rest();
+        assert_eq!(rows.len(), 3, "{at}: the header and both rows: {rows:?}");
+        assert!(rows[1].starts_with("a,satire,"), "{at}: {rows:?}");
+        assert!(rows[2].contains("no string field `text`"), "{at}: {rows:?}");
         drop(input);
 
         let at = format!("output closed, --threads {threads}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
-            .args(["score", "--stdin", "jsonl", "--threads", threads, "-"])
-            .current_dir(root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the satire binary runs");
-        let mut input = child.stdin.take().unwrap();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let args = ["score", "--stdin", "jsonl", "--threads", threads, "-"];
+        let (mut child, mut input, out) = spawn_piped(&args);
+        let mut out = std::io::BufReader::new(out);
         writeln!(input, "{good}").unwrap();
         input.flush().unwrap();
         let mut line = String::new();
