@@ -1514,7 +1514,7 @@ mod tests {
         }
     }
 
-    /// Gives `ok`, then fails every read after it.
+    /// Gives its bytes, then fails every read after them.
     struct FailsAfter<'a>(&'a [u8]);
     impl Read for FailsAfter<'_> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
