@@ -140,18 +140,19 @@ pub fn csv_of(rows: &[(String, String)]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
-/// `satire ARGS` from the repository root, running, with its standard
+/// `satire` running from the repository root with the arguments of
+/// `command_line` (split at spaces: none of them holds one), its standard
 /// input and output piped (standard error dropped): for tests that feed
 /// items one at a time while it runs.
 pub fn spawn_piped(
-    args: &[&str],
+    command_line: &str,
 ) -> (
     std::process::Child,
     std::process::ChildStdin,
     std::process::ChildStdout,
 ) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_satire"))
-        .args(args)
+        .args(command_line.split(' '))
         .current_dir(root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

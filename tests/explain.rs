@@ -316,17 +316,9 @@ fn cli_explain_gives_each_trickling_item_its_line_before_the_input_ends() {
         ),
     ];
     for threads in ["1", "2"] {
-        let args = [
-            "explain",
-            "--format",
-            "json",
-            "--stdin",
-            "jsonl",
-            "--threads",
-            threads,
-            "-",
-        ];
-        let (mut child, mut input, out) = spawn_piped(&args);
+        let (mut child, mut input, out) = spawn_piped(&format!(
+            "explain --format json --stdin jsonl --threads {threads} -"
+        ));
         let lines = Lines::of(out);
         for (id, text) in items {
             let item = serde_json::json!({ "id": id, "text": text });

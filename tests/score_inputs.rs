@@ -631,17 +631,7 @@ fn items_trickling_in_on_stdin_get_their_rows_before_the_input_ends() {
     ] {
         for threads in ["1", "2"] {
             let at = format!("--stdin {mode} --format {format} --threads {threads}");
-            let args = [
-                "score",
-                "--stdin",
-                mode,
-                "--format",
-                format,
-                "--threads",
-                threads,
-                "-",
-            ];
-            let (mut child, mut input, out) = spawn_piped(&args);
+            let (mut child, mut input, out) = spawn_piped(&format!("score {at} -"));
             let lines = Lines::of(out);
             let labelled = |row: &str, label: &str| match format {
                 "csv" => row.contains(&format!(",{label},")),
@@ -688,16 +678,7 @@ fn a_run_that_stops_early_ends_while_stdin_stays_open() {
     let real = format!("{{\"id\":\"c\",\"text\":\"{REAL}\"}}");
     for threads in ["1", "2"] {
         let at = format!("--strict --threads {threads}");
-        let args = [
-            "score",
-            "--strict",
-            "--stdin",
-            "jsonl",
-            "--threads",
-            threads,
-            "-",
-        ];
-        let (mut child, mut input, out) = spawn_piped(&args);
+        let (mut child, mut input, out) = spawn_piped(&format!("score --stdin jsonl {at} -"));
         let lines = Lines::of(out);
         writeln!(input, "{good}\n{bad}").unwrap();
         input.flush().unwrap();
@@ -710,8 +691,8 @@ fn a_run_that_stops_early_ends_while_stdin_stays_open() {
         drop(input);
 
         let at = format!("output closed, --threads {threads}");
-        let args = ["score", "--stdin", "jsonl", "--threads", threads, "-"];
-        let (mut child, mut input, out) = spawn_piped(&args);
+        let (mut child, mut input, out) =
+            spawn_piped(&format!("score --stdin jsonl --threads {threads} -"));
         let mut out = std::io::BufReader::new(out);
         writeln!(input, "{good}").unwrap();
         input.flush().unwrap();
