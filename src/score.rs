@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Counting, Label, Model};
-use crate::table::{hash_word, Hit, Lookups, ScoreTable, SeenColumns};
+use crate::table::{Hit, Lookups, ScoreTable, SeenColumns};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer, TokenizerConfig};
 
 /// The score of one text.
@@ -281,8 +281,7 @@ impl<'m> Scorer<'m> {
                     // tokens, which the lookups count.
                     match piece {
                         Piece::Word(w, head) => {
-                            let h = hash_word(w.as_bytes(), head);
-                            lookups.word(table, text, h, w, head);
+                            lookups.word(table, text, w, head);
                             if pairs & !first {
                                 lookups.pair();
                             }

@@ -1068,6 +1068,15 @@ impl RememberedLong {
         let last = word.last_chunk::<8>()?;
         Some((u64::from_le_bytes(*first), u64::from_le_bytes(*last)))
     }
+
+    /// Where a word of 9 to 16 bytes with these [`RememberedLong::ends`]
+    /// and length is remembered: from one multiply of what the entry holds,
+    /// not from the word's [`hash_bytes`] (a call, and a multiply for each
+    /// eight bytes), which a remembered word then never needs.
+    #[inline(always)]
+    fn index(first: u64, last: u64, len: usize) -> usize {
+        memo_index(fold_mul(first ^ K1, last ^ K2 ^ len as u64))
+    }
 }
 
 impl Default for RememberedLong {
@@ -1081,8 +1090,9 @@ impl Default for RememberedLong {
     }
 }
 
-/// Where the word hashed to `h` is remembered: its top 14 bits (50 to 63),
-/// which the slot index (the low bits) never uses and the filter (bits 32
+/// Where a word of up to eight bytes hashed to `h` is remembered (and a
+/// longer word, hashed by [`RememberedLong::index`]): its top 14 bits (50
+/// to 63), which the slot index (the low bits) never uses and the filter (bits 32
 /// to 51) shares only two of, so that words crowding one slot or one filter
 /// bit seldom also crowd one memo entry.
 #[inline(always)]
@@ -1202,11 +1212,14 @@ impl Lookups {
     /// remembered word is answered here, without the filter, the slots or
     /// a comparison with its record. A word is remembered by all its bytes
     /// (up to eight, its head; longer, its first and last eight and its
-    /// length), so two words under one hash each get their own answer; `h`
-    /// must be the word's [`hash_word`], as for the table. Answers from one
-    /// table are never given for another.
+    /// length), so two words under one hash each get their own answer.
+    /// A word of up to eight bytes is remembered under its [`hash_word`]
+    /// (one multiply of its head), a longer one under
+    /// [`RememberedLong::index`]: its [`hash_bytes`] is worked out only
+    /// when the table is asked. Answers from one table are never given for
+    /// another.
     #[inline(always)]
-    pub fn word(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
+    pub fn word(&mut self, table: &ScoreTable, text: &str, word: &str, head: u64) {
         self.memo_for(table);
         let at = self.answers.len();
         // Where the answer will be, found in the memo or not: a pair then
@@ -1215,25 +1228,38 @@ impl Lookups {
         // answers carried from the batch before).
         self.words = [self.words[1], at as u32];
         debug_assert_eq!(head, head8(word.as_bytes()));
-        if let Some(e) = self.memo.get(memo_index(h)) {
-            // One compare: a word longer than eight bytes has the head 0,
-            // which no entry has.
-            if e.head == head {
-                self.answers.push(e.answer);
-                return;
-            }
-        }
-        // Longer words (one in nine in news text, and most of the words
-        // the memo above misses): taken off the hot path, a branch that
-        // words of up to eight bytes predict well.
-        if let Some((first, last)) = RememberedLong::ends(word.as_bytes()) {
-            if let Some(e) = self.memo_long.get(memo_index(h)) {
-                if e.first == first && e.last == last && e.len as usize == word.len() {
+        let h = if word.len() <= 8 {
+            let h = hash_word(word.as_bytes(), head);
+            if let Some(e) = self.memo.get(memo_index(h)) {
+                if e.head == head {
                     self.answers.push(e.answer);
                     return;
                 }
             }
-        }
+            h
+        } else {
+            // Longer words (one in nine in news text, and most of the
+            // words the memo above misses).
+            if let Some((first, last)) = RememberedLong::ends(word.as_bytes()) {
+                let i = RememberedLong::index(first, last, word.len());
+                if let Some(e) = self.memo_long.get(i) {
+                    if e.first == first && e.last == last && e.len as usize == word.len() {
+                        self.answers.push(e.answer);
+                        return;
+                    }
+                }
+            }
+            hash_bytes(word.as_bytes())
+        };
+        self.ask(table, text, h, word, head);
+    }
+
+    /// Queues the word `word` (as [`Lookups::word`]) for the table, under
+    /// the hash `h`, which must be its [`hash_word`] for it to be found:
+    /// the memo is not read, and is written when the batch is finished.
+    #[inline(always)]
+    fn ask(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
+        let at = self.answers.len();
         let word = self.part(text, word, head);
         let b = ((h >> 32) as u32 & ((1 << FILTER_BITS) - 1)) as usize;
         prefetch(&table.filter[b / 64]);
@@ -1328,16 +1354,17 @@ impl Lookups {
         if self.memo_table == table.id {
             for a in &self.asks {
                 let answer = self.answers[a.at];
-                let i = memo_index(a.h);
-                if let (1..=8, Some(e)) = (a.word.len, self.memo.get_mut(i)) {
+                if let (1..=8, Some(e)) = (a.word.len, self.memo.get_mut(memo_index(a.h))) {
                     *e = Remembered {
                         head: a.word.word,
                         answer,
                     };
-                } else if let (Some((first, last)), Some(e)) = (
-                    RememberedLong::ends(a.word.bytes(text, copies)),
-                    self.memo_long.get_mut(i),
-                ) {
+                } else if let Some((first, last)) = RememberedLong::ends(a.word.bytes(text, copies))
+                {
+                    let i = RememberedLong::index(first, last, a.word.len);
+                    let Some(e) = self.memo_long.get_mut(i) else {
+                        continue;
+                    };
                     *e = RememberedLong {
                         first,
                         last,
@@ -1563,7 +1590,7 @@ mod tests {
                 }
             };
             let word = |lookups: &mut Lookups, s: &str| {
-                lookups.word(&t, &text, h(s), s, head(s));
+                lookups.word(&t, &text, s, head(s));
                 t.get(s)
             };
             let hit = word(&mut lookups, in_text);
@@ -1600,7 +1627,7 @@ mod tests {
             lookups.known(Some(Hit(i as u32)));
             ask(&mut lookups, "known".into(), Some(Hit(i as u32)));
             let other = format!("w{}", (i + 3) % 3000);
-            lookups.word(&t, &text, h(&other), in_text, head(in_text));
+            lookups.ask(&t, &text, h(&other), in_text, head(in_text));
             ask(&mut lookups, format!("{w} as {other}"), None);
         }
         got.extend_from_slice(lookups.finish(&t, &text));
@@ -1672,7 +1699,7 @@ mod tests {
             for _ in 0..times {
                 for w in text.split(' ') {
                     let head = crate::tokenize::head8(w.as_bytes());
-                    lookups.word(t, text, hash_word(w.as_bytes(), head), w, head);
+                    lookups.word(t, text, w, head);
                     if lookups.is_full() {
                         got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
                     }
@@ -1700,9 +1727,9 @@ mod tests {
         // Words of 9 to 16 bytes are remembered by their first and last
         // eight bytes and their length. Runs of one letter share both
         // ends, so only the length tells them apart; two words of 16
-        // bytes share neither. An entry is planted under the asked word's
-        // hash with another record's answer, which comes out only if the
-        // entry is the asked word.
+        // bytes share neither. An entry is planted where the asked word
+        // is remembered, with another record's answer, which comes out
+        // only if the entry is the asked word.
         let words = [
             "aaaaaaaaa",
             "aaaaaaaaaa",
@@ -1715,18 +1742,19 @@ mod tests {
             for planted in words {
                 let mut lookups = Lookups::default();
                 lookups.memo_for(&t);
-                let h = hash_bytes(asked.as_bytes());
                 let (first, last) = RememberedLong::ends(planted.as_bytes()).unwrap();
                 // Another word's record, so that a wrong answer shows.
                 let other = words.iter().find(|&&w| w != planted).unwrap();
                 let answer = record(other).unwrap();
-                lookups.memo_long[memo_index(h)] = RememberedLong {
+                let (a_first, a_last) = RememberedLong::ends(asked.as_bytes()).unwrap();
+                let i = RememberedLong::index(a_first, a_last, asked.len());
+                lookups.memo_long[i] = RememberedLong {
                     first,
                     last,
                     len: planted.len() as u32,
                     answer,
                 };
-                lookups.word(&t, asked, h, asked, 0);
+                lookups.word(&t, asked, asked, 0);
                 let got = lookups
                     .finish(&t, asked)
                     .iter()
@@ -1745,13 +1773,15 @@ mod tests {
         let text = "aaaaaaaaaa notinthetable aaaaaaaaaaaaaaaaa";
         for w in text.split(' ') {
             let head = crate::tokenize::head8(w.as_bytes());
-            lookups.word(&t, text, hash_bytes(w.as_bytes()), w, head);
+            lookups.word(&t, text, w, head);
         }
         lookups.finish(&t, text);
         let remembered = |w: &str| {
-            let e = lookups.memo_long[memo_index(hash_bytes(w.as_bytes()))];
-            RememberedLong::ends(w.as_bytes()) == Some((e.first, e.last))
-                && e.len as usize == w.len()
+            let Some((first, last)) = RememberedLong::ends(w.as_bytes()) else {
+                return false;
+            };
+            let e = lookups.memo_long[RememberedLong::index(first, last, w.len())];
+            (first, last) == (e.first, e.last) && e.len as usize == w.len()
         };
         assert!(remembered("aaaaaaaaaa") && remembered("notinthetable"));
         assert!(lookups.memo_long.iter().all(|e| e.len <= 16));
