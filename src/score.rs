@@ -41,31 +41,39 @@ pub fn log_sigmoid(x: f64) -> f64 {
     -softplus(-x)
 }
 
+/// `(ln(sigmoid(x)), ln(sigmoid(-x)))`: each [`log_sigmoid`] to the bit,
+/// with the `ln(1 + e^-|x|)` they share worked out once.
+#[inline]
+fn log_sigmoid_both(x: f64) -> (f64, f64) {
+    let shared = (-x.abs()).exp().ln_1p();
+    (-((-x).max(0.0) + shared), -(x.max(0.0) + shared))
+}
+
 /// `ln(sum(exp(v)))` without overflow.
-fn log_sum_exp(v: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = v.clone().fold(f64::NEG_INFINITY, f64::max);
+fn log_sum_exp(v: &[f64]) -> f64 {
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
         return m;
     }
-    m + v.map(|x| (x - m).exp()).sum::<f64>().ln()
+    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
 /// Log-odds of the mixture `sum_k g_k sigmoid(lo_k)` given log gate
 /// weights `lg` (normalised) and per-component log-odds `lo`.
-/// `lo(c)` is component `c`'s log-odds; taking it as a function keeps the
-/// scoring path free of per-text allocations.
-fn mixture_log_odds(lg: &[f64], lo: impl Fn(usize) -> f64 + Copy) -> f64 {
-    let pos = log_sum_exp(
-        lg.iter()
-            .enumerate()
-            .map(move |(c, g)| g + log_sigmoid(lo(c))),
-    );
-    let neg = log_sum_exp(
-        lg.iter()
-            .enumerate()
-            .map(move |(c, g)| g + log_sigmoid(-lo(c))),
-    );
-    pos - neg
+/// `lo(c)` is component `c`'s log-odds; taking it as a function, and
+/// `terms` (the log terms of both sides, reused), keeps the scoring path
+/// free of per-text allocations. Each component's log-odds and log-sigmoids
+/// are worked out once.
+fn mixture_log_odds(lg: &[f64], lo: impl Fn(usize) -> f64, terms: &mut Vec<f64>) -> f64 {
+    let k = lg.len();
+    terms.clear();
+    terms.resize(2 * k, 0.0);
+    let (pos, neg) = terms.split_at_mut(k);
+    for (c, g) in lg.iter().enumerate() {
+        let (p, n) = log_sigmoid_both(lo(c));
+        (pos[c], neg[c]) = (g + p, g + n);
+    }
+    log_sum_exp(pos) - log_sum_exp(neg)
 }
 
 /// Numerically safe logistic function.
@@ -154,6 +162,8 @@ pub struct Scorer<'m> {
     calibrated: bool,
     sums: Vec<f64>,
     scratch: Vec<f64>,
+    /// The log terms of a mixture's two sides (see `mixture_log_odds`).
+    terms: Vec<f64>,
     /// Each cue token's entry in the scoring table, looked up once.
     cues: [Option<Hit>; Cue::ALL.len()],
     /// Tokens already counted in this text, with [`Counting::Presence`].
@@ -179,6 +189,7 @@ impl<'m> Scorer<'m> {
             calibrated: true,
             sums: Vec::new(),
             scratch: Vec::new(),
+            terms: Vec::new(),
             cues: Cue::ALL.map(|c| model.scoring_table().get(c.as_str())),
             seen: SeenColumns::new(match model.counting() {
                 Counting::Presence => model.vocab().len(),
@@ -314,12 +325,12 @@ impl<'m> Scorer<'m> {
             let lg = &mut self.scratch;
             lg.clear();
             lg.extend((0..k).map(|c| model.router_log_likelihood(c, &shape)));
-            let z = log_sum_exp(lg.iter().copied());
+            let z = log_sum_exp(lg);
             lg.iter_mut().for_each(|g| *g -= z);
             let best = (0..k).fold(0, |b, c| if lg[c] > lg[b] { c } else { b });
             (
-                mixture_log_odds(lg, raw),
-                mixture_log_odds(lg, cal),
+                mixture_log_odds(lg, raw, &mut self.terms),
+                mixture_log_odds(lg, cal, &mut self.terms),
                 best,
                 lg[best].exp(),
             )
@@ -466,10 +477,25 @@ mod tests {
     }
 
     #[test]
+    fn both_log_sigmoids_at_once_are_each_to_the_bit() {
+        let mut x = -800.0;
+        while x <= 800.0 {
+            for x in [x, x + 1e-3, -0.0, f64::MIN_POSITIVE] {
+                let (p, n) = log_sigmoid_both(x);
+                assert_eq!(p.to_bits(), log_sigmoid(x).to_bits(), "{x}");
+                assert_eq!(n.to_bits(), log_sigmoid(-x).to_bits(), "{x}");
+            }
+            x += 0.37;
+        }
+    }
+
+    #[test]
     fn mixture_of_one_is_the_component_and_extremes_stay_finite() {
-        assert!((mixture_log_odds(&[0.0], |_| 3.25) - 3.25).abs() < 1e-12);
-        assert!((mixture_log_odds(&[0.5f64.ln(), 0.5f64.ln()], |c| [2.0, -2.0][c])).abs() < 1e-12);
-        let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], |c| [1e6, -1e6][c]);
+        let t = &mut Vec::new();
+        assert!((mixture_log_odds(&[0.0], |_| 3.25, t) - 3.25).abs() < 1e-12);
+        let half = 0.5f64.ln();
+        assert!((mixture_log_odds(&[half, half], |c| [2.0, -2.0][c], t)).abs() < 1e-12);
+        let lo = mixture_log_odds(&[0.0, f64::NEG_INFINITY], |c| [1e6, -1e6][c], t);
         assert!((lo - 1e6).abs() < 1e-6, "{lo}");
         assert!(log_sigmoid(-1e6).is_finite() && log_sigmoid(1e6) == 0.0);
     }
