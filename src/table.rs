@@ -1057,14 +1057,13 @@ impl Default for Remembered {
 struct RememberedTwo([Remembered; 2]);
 
 impl RememberedTwo {
-    /// The answer for the word with this head, if remembered. Both ways
-    /// are compared, and the answer chosen without a branch: the one
-    /// branch is on whether either holds it.
+    /// The answer for the word with this head, if remembered: the second
+    /// way is read unless the first holds the word, chosen by index, so
+    /// the one branch is on whether the way read holds it. (Of a test on
+    /// both ways the compiler makes two branches, the first on which way
+    /// holds the word, which is hard to predict: 14% to 16% slower.)
     #[inline(always)]
     fn answer(&self, head: u64) -> Option<u32> {
-        // The second way unless the first holds it, by index: one
-        // branch, on the way read (the compiler makes two of a test on
-        // both ways, the first on which way holds the word).
         let e = self.0[usize::from(self.0[0].head != head)];
         (e.head == head).then_some(e.answer)
     }
@@ -1126,11 +1125,11 @@ impl Default for RememberedLong {
     }
 }
 
-/// Where a word of up to eight bytes hashed to `h` is remembered (and a
-/// longer word, hashed by [`RememberedLong::index`]): its top 14 bits (50
-/// to 63), which the slot index (the low bits) never uses and the filter (bits 32
-/// to 51) shares only two of, so that words crowding one slot or one filter
-/// bit seldom also crowd one memo entry.
+/// Where a word of up to eight bytes hashed to `h` is remembered (a longer
+/// word's `h` comes from [`RememberedLong::index`]): its top 14 bits (50 to
+/// 63), which the slot index (the low bits) never uses and the filter
+/// (bits 32 to 51) shares only two of, so that words crowding one slot or
+/// one filter bit seldom also crowd one memo entry.
 #[inline(always)]
 fn memo_index(h: u64) -> usize {
     (h >> 50) as usize & (MEMO - 1)
@@ -1247,9 +1246,10 @@ impl Lookups {
     /// or not, are remembered between batches and texts, two words of up to
     /// eight bytes under each of `MEMO / 2` hash values and one longer
     /// word under each of `MEMO`: a remembered word is answered here,
-    /// without the filter, the slots or a comparison with its record. A word is remembered by all its bytes
-    /// (up to eight, its head; longer, its first and last eight and its
-    /// length), so two words under one hash each get their own answer.
+    /// without the filter, the slots or a comparison with its record. A
+    /// word is remembered by all its bytes (up to eight, its head; longer,
+    /// its first and last eight and its length), so two words under one
+    /// hash each get their own answer.
     /// A word of up to eight bytes is remembered under its [`hash_word`]
     /// (one multiply of its head), a longer one under
     /// [`RememberedLong::index`]: its [`hash_bytes`] is worked out only
@@ -1275,8 +1275,7 @@ impl Lookups {
             }
             h
         } else {
-            // Longer words (one in nine in news text, and most of the
-            // words the memo above misses).
+            // Longer words: one in nine in news text.
             if let Some((first, last)) = RememberedLong::ends(word.as_bytes()) {
                 let i = RememberedLong::index(first, last, word.len());
                 if let Some(e) = self.memo_long.get(i) {
