@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Scoring time of two satire binaries on the same bytes.
 
-Builds the article corpus of compare_speed.py (--mb megabytes, default 100),
+Builds the article corpus of compare_speed.py (--mb megabytes, default 100;
+with --headlines, the headline sets' train.csv texts instead),
 then runs `BIN score --threads N articles.csv -o OUT -q` (--threads, default
 1) for A and B in alternation, --runs times each (default 7), and prints each
 run's user CPU seconds, the medians of user and of wall-clock seconds, and
@@ -42,10 +43,12 @@ def main():
     ap.add_argument("--mb", type=float, default=100)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--headlines", action="store_true",
+                    help="time the headline sets' train.csv texts instead of the articles")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "articles.csv")
-        _, size = build_corpus(args.datasets, args.mb, data)
+        _, size = build_corpus(args.datasets, args.mb, data, args.headlines)
         out = {k: os.path.join(tmp, f"{k}.csv") for k in "ab"}
         secs = {"a": [], "b": []}
         walls = {"a": [], "b": []}

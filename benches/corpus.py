@@ -16,9 +16,16 @@ def read(path):
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
-def build_corpus(datasets, mb, out):
-    horne = os.path.join(datasets, "horne2017-political-satire")
-    texts = read(os.path.join(horne, "train.csv"))[0] + read(os.path.join(horne, "test.csv"))[0]
+def build_corpus(datasets, mb, out, headlines=False):
+    """The articles (or, with `headlines`, the two headline sets' `train.csv`
+    texts, misra's then onion-or-not's) repeated in order up to `mb` MB, as a
+    CSV at `out`; returns the texts and their size in bytes."""
+    if headlines:
+        names = ["misra-sarcasm-headlines-v2", "onion-or-not"]
+        texts = [t for n in names for t in read(os.path.join(datasets, n, "train.csv"))[0]]
+    else:
+        horne = os.path.join(datasets, "horne2017-political-satire")
+        texts = read(os.path.join(horne, "train.csv"))[0] + read(os.path.join(horne, "test.csv"))[0]
     corpus, size, i = [], 0, 0
     while size < mb * 1e6:
         t = texts[i % len(texts)]
