@@ -1,5 +1,6 @@
 """The article corpus the speed scripts time: the horne2017 articles (train
-and test) repeated in order up to a size, as a CSV (`id,text`). Standard
+and test) repeated in order up to a size, as a CSV (`id,text`); or, for
+`ab_time.py --headlines`, the headline sets' `train.csv` texts. Standard
 library only, so that `ab_time.py` runs without the peers installed."""
 import csv
 import os
