@@ -47,12 +47,12 @@
 //! that name's weight; it measured better on all three datasets in
 //! cross-validation (README, "Accuracy").
 //!
-//! # File format (version 10)
+//! # File format (version 11)
 //!
 //! | bytes | content |
 //! |---|---|
 //! | 13 | magic `satire-model\n` |
-//! | 4 | format version, u32 little-endian (`10`) |
+//! | 4 | format version, u32 little-endian (`11`) |
 //! | 8 | body length `L`, u64 little-endian |
 //! | `L` | body: bincode 1 (little-endian, fixed-width integers) of [`ModelBody`] |
 //! | 8 | checksum of the body (see `checksum` in `src/model.rs`), u64 little-endian |
@@ -84,14 +84,15 @@ use crate::vocab::Vocabulary;
 
 /// The model file format version this build writes, and reads with its
 /// stored scoring table.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 
 /// Older versions this build also reads: their body is this version's,
 /// with a scoring table laid out otherwise (pairs found through slots in
-/// 8, weights in every record and row in 9), so the stored table is set
-/// aside and rebuilt from the counts on load (about 50 ms for the
-/// default model; see `models/README.md`).
-pub const REBUILT_VERSIONS: [u32; 2] = [8, 9];
+/// 8, weights in every record and row in 9, pairs keyed by their words'
+/// record offsets in 10), so the stored table is set aside and rebuilt
+/// from the counts on load (about 50 ms for the default model; see
+/// `models/README.md`).
+pub const REBUILT_VERSIONS: [u32; 3] = [8, 9, 10];
 const MAGIC: &[u8; 13] = b"satire-model\n";
 
 /// The two classes. Column `0` of linfa's targets is `Real`, `1` is `Satire`.

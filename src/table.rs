@@ -28,14 +28,21 @@
 //!
 //! A word is found by its bytes' hash and confirmed by comparing its bytes,
 //! so the table never answers for a token the model does not know. A word
-//! pair `"left right"` is found by its two words' records instead: its row
-//! is placed by the hash of, and holds, [`pair_key`] of the slot values of
-//! its words, so the scorer, which has just looked both words up, finds the
-//! pair with one integer hash and one integer compare, never reading the
-//! words' bytes again. A word of a pair that is no token of the model gets
-//! a record too, a *shadow* one (no column, no weights, marked in its slot),
-//! which gives the pair its key and is never counted as a token. Words never
-//! contain a space, so a token holding one is always a pair.
+//! pair `"left right"` is found by its two words' columns instead: its row
+//! is placed by the hash of, and holds, [`pair_key`] of its words' columns,
+//! so the scorer, which has just looked both words up, finds the pair with
+//! one integer hash and one integer compare, never reading the words' bytes
+//! again. A word of a pair that is no token of the model gets a record too,
+//! a *shadow* one (no weights, marked in its slot), whose column is a
+//! shadow id ([`SHADOW`] and its number among the shadow words): it gives
+//! the pair its key and is never counted as a token. Words never contain a
+//! space, so a token holding one is always a pair.
+//!
+//! A token found is its record's or row's first eight bytes, a [`Hit`]:
+//! where its weights are and its column, all that summing its weights
+//! needs, so the sums never read a record (format 11; in format 10 pairs
+//! were keyed by their words' record offsets, and a found token was its
+//! record's offset, which the sums read again for the column and weights).
 //!
 //! The scorer asks in batches ([`Lookups`]), so that the cache misses of
 //! a batch's slots and records overlap instead of coming one at a time,
@@ -87,9 +94,9 @@ fn fold_mul(a: u64, b: u64) -> u64 {
     (r as u64) ^ ((r >> 64) as u64)
 }
 
-/// The key of the word pair whose words have the slot values `left` and
-/// `right` (records, shadow ones included): what the pair's row is placed
-/// by (through [`pair_hash`]) and holds.
+/// The key of the word pair whose words have the columns `left` and
+/// `right` (shadow ids included): what the pair's row is placed by
+/// (through [`pair_hash`]) and holds.
 #[inline]
 fn pair_key(left: u32, right: u32) -> u64 {
     u64::from(left) | (u64::from(right) << 32)
@@ -113,19 +120,19 @@ use std::borrow::Cow;
 
 const EMPTY: u32 = u32::MAX;
 
-/// The top bit of a slot's record: a shadow word's (see the module docs),
-/// which answers for pairs only. `EMPTY` has it too, so `record < SHADOW`
-/// says "a token found".
+/// The top bit of a slot's record and of a record's column: a shadow
+/// word's (see the module docs), which answers for pairs only. `EMPTY` has
+/// it too, so `column < SHADOW` says "a token found".
 const SHADOW: u32 = 1 << 31;
+
+/// The answer for no token: column [`EMPTY`].
+const NONE: u64 = u64::MAX;
 
 /// The key of an empty pair row: two [`EMPTY`] words, which no pair has.
 const NO_PAIR: u64 = u64::MAX;
 
 /// A pair row's size in 8-byte units.
 const ROW: usize = 2;
-
-/// The column of a shadow word's record.
-const NO_COLUMN: u32 = u32::MAX;
 
 /// log2 of the filter's size in bits.
 const FILTER_BITS: u32 = 20;
@@ -191,9 +198,30 @@ struct Slot {
     record: u32,
 }
 
-/// A found token: the offset of its record.
+/// A found token: the first eight bytes of its record or pair row, little
+/// endian: the offset of its weights in the palette (low 32 bits) and its
+/// column (high 32 bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hit(u32);
+pub struct Hit(u64);
+
+/// A record's offset in the arena, in 8-byte units.
+#[derive(Clone, Copy, Debug)]
+struct Record(u32);
+
+impl Hit {
+    /// Its weights' offset in the palette, in 8-byte units.
+    #[inline(always)]
+    fn weights_at(self) -> usize {
+        self.0 as u32 as usize
+    }
+
+    /// The column of an answer: [`EMPTY`] for none, [`SHADOW`] marked for
+    /// a shadow word.
+    #[inline(always)]
+    fn column_of(answer: u64) -> u32 {
+        (answer >> 32) as u32
+    }
+}
 
 /// The columns already counted in the current text, when each token counts
 /// once ([`crate::model::Counting::Presence`]): one byte a column, holding
@@ -250,13 +278,13 @@ impl SeenColumns {
 /// little endian. Palette: `k` weights `f64` for each distinct set, the
 /// most used first. Record layout (8-byte aligned): the offset of its
 /// weights in the palette (`u32`, in 8-byte units: a multiple of `k`; 0 for
-/// a shadow word, whose weights are never read), column `u32`
-/// ([`NO_COLUMN`] for a shadow word), key length `u32`, zero `u32`, key
-/// bytes, padding to 8. Pair row layout ([`ROW`] units), the same up to
-/// the column: weights offset `u32`, column `u32`, [`pair_key`] (`u64`);
-/// an empty row has the key [`NO_PAIR`] and zeros before it. A found
-/// token, word or pair, is one offset into the arena, its weights offset
-/// and column at the same places.
+/// a shadow word, whose weights are never read), column `u32` (a shadow
+/// id for a shadow word: [`SHADOW`] and its number), key length `u32`,
+/// zero `u32`, key bytes, padding to 8. Pair row layout ([`ROW`] units),
+/// the same up to the column: weights offset `u32`, column `u32`,
+/// [`pair_key`] (`u64`); an empty row has the key [`NO_PAIR`] and zeros
+/// before it. A found token, word or pair, is the eight bytes its record
+/// or row starts with (a [`Hit`]).
 #[derive(Clone, Debug)]
 pub struct ScoreTable {
     /// One bit per value of the tag's low [`FILTER_BITS`] bits, set for
@@ -363,8 +391,10 @@ impl ScoreTable {
                 t.insert_word(token, col, weights_at[col as usize], 0);
             }
         }
-        for w in shadows {
-            t.insert_word(w, NO_COLUMN, 0, SHADOW);
+        for (i, w) in shadows.into_iter().enumerate() {
+            // Fewer shadow words than bytes in the arena, which is below
+            // 16 GiB: the number fits below `SHADOW`.
+            t.insert_word(w, SHADOW | i as u32, 0, SHADOW);
         }
         // The words' filter, to find them by; then the pairs' rows, at
         // most half of them used: at 0.38 (the default model) a pair is
@@ -382,7 +412,8 @@ impl ScoreTable {
         let mut keys = Vec::with_capacity(pairs.len());
         for (col, l, r) in pairs {
             // Both words have records now, as tokens or shadows.
-            let (Some(l), Some(r)) = (t.word_slot(l.as_bytes()), t.word_slot(r.as_bytes())) else {
+            let (Some(l), Some(r)) = (t.word_column(l.as_bytes()), t.word_column(r.as_bytes()))
+            else {
                 debug_assert!(false, "every word of a pair has a record");
                 continue;
             };
@@ -440,7 +471,8 @@ impl ScoreTable {
                 };
                 return;
             }
-            if s.tag == (h >> 32) as u32 && self.key(Hit(s.record & !SHADOW)) == token.as_bytes() {
+            if s.tag == (h >> 32) as u32 && self.key(Record(s.record & !SHADOW)) == token.as_bytes()
+            {
                 // The same token again: keep the first column, as the
                 // vocabulary does.
                 self.keep_first_column(s.record & !SHADOW, col);
@@ -450,9 +482,9 @@ impl ScoreTable {
         }
     }
 
-    /// Gives `record` the column `col` if it comes first.
+    /// Gives `record` (or pair row) the column `col` if it comes first.
     fn keep_first_column(&mut self, record: u32, col: u32) {
-        if col < self.column(Hit(record)) {
+        if col < self.u32_at(record as usize * 8 + 4) {
             self.arena.to_mut()[record as usize * 8 + 4..][..4].copy_from_slice(&col.to_le_bytes());
         }
     }
@@ -564,6 +596,10 @@ impl ScoreTable {
         let units = records_end / 8;
         let mut starts = vec![0u64; units.div_ceil(64)];
         let mut shadows = vec![0u64; units.div_ceil(64)];
+        // The columns of the words and the numbers of the shadow words, each
+        // once: a pair's key must name two of them.
+        let mut word_columns = vec![0u64; columns.div_ceil(64)];
+        let mut shadow_ids = vec![0u64; units.div_ceil(64)];
         let finite = |w: &[u8]| {
             w.chunks_exact(8)
                 .all(|w| f64::from_le_bytes(w.try_into().unwrap_or([0xff; 8])).is_finite())
@@ -599,15 +635,25 @@ impl ScoreTable {
                 return Err("scoring table: a key's padding is not zero".into());
             }
             let column = t.u32_at(at + 4);
-            if column as usize >= columns && column != NO_COLUMN {
+            let shadow = column & SHADOW != 0;
+            let (ids, id, range) = if shadow {
+                (&mut shadow_ids, (column & !SHADOW) as usize, units)
+            } else {
+                (&mut word_columns, column as usize, columns)
+            };
+            if id >= range {
                 return Err("scoring table: a column out of range".into());
             }
+            if ids[id / 64] & (1 << (id % 64)) != 0 {
+                return Err("scoring table: two words with one column".into());
+            }
+            ids[id / 64] |= 1 << (id % 64);
             if !palette_entry(t.u32_at(at)) {
                 return Err("scoring table: a record's weights are no palette entry".into());
             }
             let bit = |v: &mut Vec<u64>| v[at / 8 / 64] |= 1 << (at / 8 % 64);
             bit(&mut starts);
-            if column == NO_COLUMN {
+            if shadow {
                 bit(&mut shadows);
             }
             at = end;
@@ -635,7 +681,13 @@ impl ScoreTable {
             if !palette_entry(u32::from_le_bytes(row[..4].try_into().unwrap_or([0xff; 4]))) {
                 return Err("scoring table: a pair row's weights are no palette entry".into());
             }
-            let word = |v: u32| is(&starts, (v & !SHADOW) as usize);
+            let word = |v: u32| {
+                let (ids, id) = match v & SHADOW {
+                    0 => (&word_columns, v as usize),
+                    _ => (&shadow_ids, (v & !SHADOW) as usize),
+                };
+                ids.get(id / 64).is_some_and(|b| b & (1 << (id % 64)) != 0)
+            };
             if !(word(key as u32) && word((key >> 32) as u32)) {
                 return Err("scoring table: a pair's key is not two words".into());
             }
@@ -664,22 +716,29 @@ impl ScoreTable {
     }
 
     #[inline]
-    fn key(&self, hit: Hit) -> &[u8] {
-        let start = self.key_start(hit);
-        &self.arena[start..start + self.stored_len(hit)]
+    fn key(&self, rec: Record) -> &[u8] {
+        let start = self.key_start(rec);
+        &self.arena[start..start + self.stored_len(rec)]
     }
 
     /// Where a record's key starts: after its weights offset, column, key
     /// length and a zero.
     #[inline]
-    fn key_start(&self, hit: Hit) -> usize {
-        hit.0 as usize * 8 + 16
+    fn key_start(&self, rec: Record) -> usize {
+        rec.0 as usize * 8 + 16
+    }
+
+    /// The answer for the record or pair row at `at` (in 8-byte units):
+    /// its first eight bytes, as a [`Hit`] holds them.
+    #[inline]
+    fn answer_at(&self, at: u32) -> u64 {
+        self.u64_at(at as usize * 8)
     }
 
     /// The column of a found token.
     #[inline]
     pub fn column(&self, hit: Hit) -> u32 {
-        self.u32_at(hit.0 as usize * 8 + 4)
+        Hit::column_of(hit.0)
     }
 
     /// Adds `times` times a found token's weights to `sums` (one per
@@ -689,7 +748,7 @@ impl ScoreTable {
     /// those of adding the weights or skipping them.
     #[inline]
     pub fn add_weights(&self, hit: Hit, sums: &mut [f64], times: f64) {
-        let start = self.u32_at(hit.0 as usize * 8) as usize * 8;
+        let start = hit.weights_at() * 8;
         let ws = &self.arena[start..start + 8 * self.k];
         for (s, w) in sums.iter_mut().zip(ws.chunks_exact(8)) {
             let mut b = [0u8; 8];
@@ -705,7 +764,7 @@ impl ScoreTable {
     #[inline]
     pub(crate) fn weights<const K: usize>(&self, hit: Hit) -> [f64; K] {
         debug_assert_eq!(K, self.k);
-        let start = self.u32_at(hit.0 as usize * 8) as usize * 8;
+        let start = hit.weights_at() * 8;
         let mut out = [0.0; K];
         for (o, w) in out
             .iter_mut()
@@ -733,7 +792,7 @@ impl ScoreTable {
     /// The slot value (a record, with [`SHADOW`] for a shadow word's)
     /// under `h` whose record `is_it`.
     #[inline]
-    fn probe_hit(&self, h: u64, is_it: impl Fn(Hit) -> bool) -> Option<u32> {
+    fn probe_hit(&self, h: u64, is_it: impl Fn(Record) -> bool) -> Option<u32> {
         let tag = (h >> 32) as u32;
         if !self.filter_passes(tag) {
             return None;
@@ -744,7 +803,7 @@ impl ScoreTable {
     /// The slot value with `tag` whose record `is_it`, probing from slot
     /// `i` (masked).
     #[inline]
-    fn probe_from(&self, i: usize, tag: u32, is_it: impl Fn(Hit) -> bool) -> Option<u32> {
+    fn probe_from(&self, i: usize, tag: u32, is_it: impl Fn(Record) -> bool) -> Option<u32> {
         let mask = self.slots.len() - 1;
         let mut i = i & mask;
         loop {
@@ -752,7 +811,7 @@ impl ScoreTable {
             if s.record == EMPTY {
                 return None;
             }
-            if s.tag == tag && is_it(Hit(s.record & !SHADOW)) {
+            if s.tag == tag && is_it(Record(s.record & !SHADOW)) {
                 return Some(s.record);
             }
             i = (i + 1) & mask;
@@ -761,13 +820,19 @@ impl ScoreTable {
 
     /// A record's key length.
     #[inline]
-    fn stored_len(&self, hit: Hit) -> usize {
-        self.u32_at(hit.0 as usize * 8 + 8) as usize
+    fn stored_len(&self, rec: Record) -> usize {
+        self.u32_at(rec.0 as usize * 8 + 8) as usize
     }
 
     /// The slot value of the word `w`: a token's, or a shadow word's.
     fn word_slot(&self, w: &[u8]) -> Option<u32> {
         self.word_value(hash_bytes(w), w, head8(w))
+    }
+
+    /// The column of the word `w`: a token's, or a shadow word's id.
+    fn word_column(&self, w: &[u8]) -> Option<u32> {
+        self.word_slot(w)
+            .map(|v| Hit::column_of(self.answer_at(v & !SHADOW)))
     }
 
     /// [`ScoreTable::word_slot`] of a word whose hash ([`hash_word`]) and
@@ -777,20 +842,39 @@ impl ScoreTable {
         self.probe_hit(h, |hit| self.is_word(hit, w, head))
     }
 
-    /// The row of the pair with this [`pair_key`] (its offset in the
-    /// arena, as a found token's), past the filter; `None` if absent.
+    /// The answer for the pair with this [`pair_key`], past the filter;
+    /// `None` if absent.
     #[inline]
-    fn find_pair(&self, key: u64) -> Option<u32> {
+    fn find_pair(&self, key: u64) -> Option<u64> {
         let h = pair_hash(key);
         if !self.filter_passes((h >> 32) as u32) {
             return None;
         }
-        Some(self.pair_row(h as usize, key)).filter(|&r| r != EMPTY)
+        Some(self.pair_answer(h as usize, key)).filter(|&r| r != NONE)
+    }
+
+    /// The answer for the pair with key `key`, probing from row `i`
+    /// (masked), or [`NONE`]: [`ScoreTable::pair_row`]'s row read.
+    #[inline]
+    fn pair_answer(&self, i: usize, key: u64) -> u64 {
+        let mut i = i & self.row_mask;
+        loop {
+            let at = self.rows + i * ROW;
+            let stored = self.u64_at(8 * (at + ROW - 1));
+            if stored == key {
+                return self.u64_at(8 * at);
+            }
+            if stored == NO_PAIR {
+                return NONE;
+            }
+            i = (i + 1) & self.row_mask;
+        }
     }
 
     /// The row of the pair with key `key`, probing from row `i` (masked):
     /// its offset in the arena in 8-byte units, or [`EMPTY`]. A table that
-    /// loaded has an empty row, where every probe ends.
+    /// loaded has an empty row, where every probe ends. (For building:
+    /// finding one is [`ScoreTable::pair_answer`].)
     #[inline]
     fn pair_row(&self, i: usize, key: u64) -> u32 {
         let mut i = i & self.row_mask;
@@ -811,12 +895,14 @@ impl ScoreTable {
     pub fn get(&self, token: &str) -> Option<Hit> {
         let found = match as_pair(token) {
             Some((l, r)) => self.find_pair(pair_key(
-                self.word_slot(l.as_bytes())?,
-                self.word_slot(r.as_bytes())?,
+                self.word_column(l.as_bytes())?,
+                self.word_column(r.as_bytes())?,
             )),
-            None => self.word_slot(token.as_bytes()),
+            None => self
+                .word_slot(token.as_bytes())
+                .map(|v| self.answer_at(v & !SHADOW)),
         };
-        found.filter(|&v| v & SHADOW == 0).map(Hit)
+        found.filter(|&a| Hit::column_of(a) < SHADOW).map(Hit)
     }
 
     /// A word (no space) whose [`hash_bytes`] is `h` and
@@ -825,7 +911,7 @@ impl ScoreTable {
     pub fn word(&self, h: u64, word: &str, head: u64) -> Option<Hit> {
         self.word_value(h, word.as_bytes(), head)
             .filter(|&v| v & SHADOW == 0)
-            .map(Hit)
+            .map(|v| Hit(self.answer_at(v)))
     }
 
     /// Whether `hit` is the word `w` with [`crate::tokenize::head8`]
@@ -833,29 +919,29 @@ impl ScoreTable {
     /// record's key is zero-padded to eight bytes, so its first eight are
     /// the stored word's `head8`.
     #[inline]
-    fn is_word(&self, hit: Hit, w: &[u8], head: u64) -> bool {
+    fn is_word(&self, rec: Record, w: &[u8], head: u64) -> bool {
         if (1..=8).contains(&w.len()) {
-            (self.stored_len(hit) == w.len()) & (self.u64_at(self.key_start(hit)) == head)
+            (self.stored_len(rec) == w.len()) & (self.u64_at(self.key_start(rec)) == head)
         } else {
-            self.stored_len(hit) == w.len() && self.key(hit) == w
+            self.stored_len(rec) == w.len() && self.key(rec) == w
         }
     }
 }
 
 /// The tokens of the pieces of one text ([`crate::tokenize::Piece`]),
-/// found one at a time: for a caller that needs each token's record as it
+/// found one at a time: for a caller that needs each token's [`Hit`] as it
 /// comes (an explanation credits each to its sentence), where the scorer
 /// asks in batches ([`Lookups`]). A word is found by its bytes and
 /// [`crate::tokenize::head8`], as [`ScoreTable::word`] finds it, and a
-/// pair by its two words' records (see the module docs), never by
+/// pair by its two words' columns (see the module docs), never by
 /// spelling `"left right"` out. It answers as [`ScoreTable::get`] of the
 /// piece's token string does (tested).
 #[derive(Clone, Debug)]
 pub struct PieceLookups {
     /// The table's entry for each cue, found once.
     cues: [Option<Hit>; Cue::ALL.len()],
-    /// The slot values of the last two words (the earlier first): a
-    /// record, a shadow one, or [`EMPTY`].
+    /// The columns of the last two words (the earlier first): a token's,
+    /// a shadow word's id, or [`EMPTY`].
     words: [u32; 2],
     /// The [`ScoreTable::id`] of the table the cues and words are from.
     table: u64,
@@ -885,20 +971,20 @@ impl PieceLookups {
         let found = match piece {
             Piece::Cue(c) => return self.cues[c as usize],
             Piece::Word(w, head) => {
-                let v = table
+                let a = table
                     .word_value(hash_word(w.as_bytes(), head), w.as_bytes(), head)
-                    .unwrap_or(EMPTY);
-                self.words = [self.words[1], v];
-                v
+                    .map_or(NONE, |v| table.answer_at(v & !SHADOW));
+                self.words = [self.words[1], Hit::column_of(a)];
+                a
             }
             Piece::Pair(..) => match self.words {
                 [l, r] if l != EMPTY && r != EMPTY => {
-                    table.find_pair(pair_key(l, r)).unwrap_or(EMPTY)
+                    table.find_pair(pair_key(l, r)).unwrap_or(NONE)
                 }
-                _ => EMPTY,
+                _ => NONE,
             },
         };
-        (found < SHADOW).then_some(Hit(found))
+        (Hit::column_of(found) < SHADOW).then_some(Hit(found))
     }
 }
 
@@ -962,11 +1048,11 @@ impl Part {
     /// Whether `hit` is this word: its stored length (never a pair's) and
     /// its key.
     #[inline]
-    fn is(self, table: &ScoreTable, hit: Hit, text: &str, copies: &[u8]) -> bool {
-        if table.stored_len(hit) != self.len {
+    fn is(self, table: &ScoreTable, rec: Record, text: &str, copies: &[u8]) -> bool {
+        if table.stored_len(rec) != self.len {
             return false;
         }
-        let at = table.key_start(hit);
+        let at = table.key_start(rec);
         if self.len <= 8 {
             // Keys are zero-padded to eight bytes, as heads are.
             table.u64_at(at) == self.word
@@ -1027,9 +1113,9 @@ struct Remembered {
     /// never UTF-8. Never 0, the head of every longer word, so a longer
     /// word is never answered here.
     head: u64,
-    /// Its slot value: a record ([`SHADOW`] marked for a shadow word), or
-    /// [`EMPTY`] if the table does not hold it.
-    answer: u32,
+    /// Its answer: the [`Hit`] of a token, a shadow word's record's first
+    /// eight bytes likewise, or [`NONE`] if the table does not hold it.
+    answer: u64,
 }
 
 /// The head of a memo entry that remembers nothing.
@@ -1039,7 +1125,7 @@ impl Default for Remembered {
     fn default() -> Self {
         Remembered {
             head: NOTHING,
-            answer: EMPTY,
+            answer: NONE,
         }
     }
 }
@@ -1063,7 +1149,7 @@ impl RememberedTwo {
     /// both ways the compiler makes two branches, the first on which way
     /// holds the word, which is hard to predict: 14% to 16% slower.)
     #[inline(always)]
-    fn answer(&self, head: u64) -> Option<u32> {
+    fn answer(&self, head: u64) -> Option<u64> {
         let e = self.0[usize::from(self.0[0].head != head)];
         (e.head == head).then_some(e.answer)
     }
@@ -1082,18 +1168,19 @@ impl RememberedTwo {
 /// A word of 9 to 16 bytes and its answer, remembered.
 #[derive(Clone, Copy, Debug)]
 struct RememberedLong {
-    /// Its first and last eight bytes, which overlap for a word shorter
-    /// than 16 bytes, and its length: together, all its bytes.
+    /// Its first eight bytes, and the rest zero-padded to eight: no word
+    /// holds a zero byte, so the padding gives the length, and together
+    /// they are the word. Both 0 where nothing is remembered, which no word
+    /// of 9 to 16 bytes has.
     first: u64,
-    last: u64,
-    /// 0 where nothing is remembered, which no word of 9 to 16 bytes has.
-    len: u32,
+    rest: u64,
     /// As [`Remembered::answer`].
-    answer: u32,
+    answer: u64,
 }
 
 impl RememberedLong {
-    /// `word`'s first and last eight bytes, if it has 9 to 16 bytes.
+    /// `word`'s [`RememberedLong::first`] and [`RememberedLong::rest`], if
+    /// it has 9 to 16 bytes: the rest from its last eight bytes, shifted.
     #[inline(always)]
     fn ends(word: &[u8]) -> Option<(u64, u64)> {
         if !(9..=16).contains(&word.len()) {
@@ -1101,16 +1188,17 @@ impl RememberedLong {
         }
         let first = word.first_chunk::<8>()?;
         let last = word.last_chunk::<8>()?;
-        Some((u64::from_le_bytes(*first), u64::from_le_bytes(*last)))
+        let rest = u64::from_le_bytes(*last) >> (8 * (16 - word.len()));
+        Some((u64::from_le_bytes(*first), rest))
     }
 
     /// Where a word of 9 to 16 bytes with these [`RememberedLong::ends`]
-    /// and length is remembered: from one multiply of what the entry holds,
-    /// not from the word's [`hash_bytes`] (a call, and a multiply for each
-    /// eight bytes), which a remembered word then never needs.
+    /// is remembered: from one multiply of what the entry holds, not from
+    /// the word's [`hash_bytes`] (a call, and a multiply for each eight
+    /// bytes), which a remembered word then never needs.
     #[inline(always)]
-    fn index(first: u64, last: u64, len: usize) -> usize {
-        memo_index(fold_mul(first ^ K1, last ^ K2 ^ len as u64))
+    fn index(first: u64, rest: u64) -> usize {
+        memo_index(fold_mul(first ^ K1, rest ^ K2))
     }
 }
 
@@ -1118,9 +1206,8 @@ impl Default for RememberedLong {
     fn default() -> Self {
         RememberedLong {
             first: 0,
-            last: 0,
-            len: 0,
-            answer: EMPTY,
+            rest: 0,
+            answer: NONE,
         }
     }
 }
@@ -1144,7 +1231,9 @@ fn memo_index(h: u64) -> usize {
 /// hashed, so a batch is read in passes instead: hashes in (the filter
 /// word prefetched), then the filter checked and the slots prefetched,
 /// then the slots probed and the records prefetched, then the records
-/// compared. The misses of a whole batch overlap. A pair is asked as "the
+/// compared; a word found is its record's first eight bytes from then on
+/// (a [`Hit`]), so adding its weights up reads no record. The misses of a
+/// whole batch overlap. A pair is asked as "the
 /// last two words asked": once its words' answers are in, its
 /// [`pair_key`] goes to its row instead, in two passes (the filter, then
 /// the rows probed), since a row's address follows from the hash (a pair
@@ -1178,9 +1267,9 @@ pub struct Lookups {
     /// last: a pair's left and right.
     words: [u32; 2],
     /// The [`CARRIED`] answers, then every answer of the batch in order: a
-    /// slot value, or [`EMPTY`] for none.
-    answers: Vec<u32>,
-    /// The records found, in order.
+    /// [`Hit`]'s value (a shadow word's likewise), or [`NONE`].
+    answers: Vec<u64>,
+    /// The tokens found, in order.
     found: Vec<Hit>,
     /// The bytes of words that are not in the text.
     copies: Vec<u8>,
@@ -1201,7 +1290,7 @@ impl Default for Lookups {
             probes: Vec::new(),
             // No word asked yet: a pair of none.
             words: [0, 1],
-            answers: vec![EMPTY; CARRIED],
+            answers: vec![NONE; CARRIED],
             found: Vec::new(),
             copies: Vec::new(),
             asked: 0,
@@ -1276,10 +1365,10 @@ impl Lookups {
             h
         } else {
             // Longer words: one in nine in news text.
-            if let Some((first, last)) = RememberedLong::ends(word.as_bytes()) {
-                let i = RememberedLong::index(first, last, word.len());
+            if let Some((first, rest)) = RememberedLong::ends(word.as_bytes()) {
+                let i = RememberedLong::index(first, rest);
                 if let Some(e) = self.memo_long.get(i) {
-                    if e.first == first && e.last == last && e.len as usize == word.len() {
+                    if e.first == first && e.rest == rest {
                         self.answers.push(e.answer);
                         return;
                     }
@@ -1305,7 +1394,7 @@ impl Lookups {
             at,
             slot: 0,
         });
-        self.answers.push(EMPTY);
+        self.answers.push(NONE);
     }
 
     /// Empties the memo if its answers are not `table`'s.
@@ -1337,7 +1426,7 @@ impl Lookups {
             words: self.words,
             at: self.answers.len() as u32,
         });
-        self.answers.push(EMPTY);
+        self.answers.push(NONE);
     }
 
     /// The number of keys asked (a word, a pair or an answer known: a
@@ -1350,10 +1439,10 @@ impl Lookups {
     /// Queues an answer known already, to come out in its turn.
     #[inline]
     pub fn known(&mut self, hit: Option<Hit>) {
-        self.answers.push(hit.map_or(EMPTY, |h| h.0));
+        self.answers.push(hit.map_or(NONE, |h| h.0));
     }
 
-    /// The records found for the waiting keys of `text`, in the order
+    /// The tokens found for the waiting keys of `text`, in the order
     /// asked (the keys not found leave no gap); empties the batch. `text`
     /// must be the text the words were asked from: given another, words
     /// are compared with whatever bytes lie at their places, if any.
@@ -1383,7 +1472,7 @@ impl Lookups {
             let found = table.probe_from(a.slot, (a.h >> 32) as u32, |hit| {
                 a.word.is(table, hit, text, copies)
             });
-            self.answers[a.at] = found.unwrap_or(EMPTY);
+            self.answers[a.at] = found.map_or(NONE, |v| table.answer_at(v & !SHADOW));
         }
         // The answers of words of up to 16 bytes remembered, the found and
         // the not found, if the memo is this table's.
@@ -1395,16 +1484,15 @@ impl Lookups {
                         head: a.word.word,
                         answer,
                     });
-                } else if let Some((first, last)) = RememberedLong::ends(a.word.bytes(text, copies))
+                } else if let Some((first, rest)) = RememberedLong::ends(a.word.bytes(text, copies))
                 {
-                    let i = RememberedLong::index(first, last, a.word.len);
+                    let i = RememberedLong::index(first, rest);
                     let Some(e) = self.memo_long.get_mut(i) else {
                         continue;
                     };
                     *e = RememberedLong {
                         first,
-                        last,
-                        len: a.word.len as u32,
+                        rest,
                         answer,
                     };
                 }
@@ -1422,7 +1510,7 @@ impl Lookups {
         let probes = &mut self.probes[..];
         let mut n = 0;
         for p in &self.pairs {
-            let value = |i: u32| answers.get(i as usize).copied().unwrap_or(EMPTY);
+            let value = |i: u32| Hit::column_of(answers.get(i as usize).copied().unwrap_or(NONE));
             let (l, r) = (value(p.words[0]), value(p.words[1]));
             let key = pair_key(l, r);
             let h = pair_hash(key);
@@ -1439,10 +1527,10 @@ impl Lookups {
         }
         for p in probes.get(..n).unwrap_or_default() {
             if let Some(a) = answers.get_mut(p.at as usize) {
-                *a = table.pair_row(p.row as usize, p.key);
+                *a = table.pair_answer(p.row as usize, p.key);
             }
         }
-        // The records found, in order: shadow words and `EMPTY` are none.
+        // The tokens found, in order: shadow words and `NONE` are none.
         let answers = answers.get(CARRIED..).unwrap_or_default();
         self.asked += answers.len() as u64;
         self.found.resize(answers.len(), Hit(0));
@@ -1452,14 +1540,14 @@ impl Lookups {
             if let Some(f) = found.get_mut(n) {
                 *f = Hit(r);
             }
-            n += usize::from(r < SHADOW);
+            n += usize::from(Hit::column_of(r) < SHADOW);
         }
         self.found.truncate(n);
         // The last two words' answers carried to the next batch's first
         // pairs.
         let carried = self
             .words
-            .map(|i| self.answers.get(i as usize).copied().unwrap_or(EMPTY));
+            .map(|i| self.answers.get(i as usize).copied().unwrap_or(NONE));
         self.answers.clear();
         self.answers.extend_from_slice(&carried);
         self.words = [0, 1];
@@ -1660,8 +1748,8 @@ mod tests {
             lookups.pair();
             let pair = format!("{w} {folded}");
             ask(&mut lookups, format!("pair {pair}"), t.get(&pair));
-            lookups.known(Some(Hit(i as u32)));
-            ask(&mut lookups, "known".into(), Some(Hit(i as u32)));
+            lookups.known(Some(Hit(i as u64)));
+            ask(&mut lookups, "known".into(), Some(Hit(i as u64)));
             let other = format!("w{}", (i + 3) % 3000);
             lookups.ask(&t, &text, h(&other), in_text, head(in_text));
             ask(&mut lookups, format!("{w} as {other}"), None);
@@ -1761,25 +1849,25 @@ mod tests {
     #[test]
     fn two_words_under_one_memo_value_are_both_remembered() {
         let head = |w: &str| head8(w.as_bytes());
-        let word = |w: &str, answer: u32| Remembered {
+        let word = |w: &str, answer: u64| Remembered {
             head: head(w),
             answer,
         };
         let mut two = RememberedTwo::default();
         assert_eq!(two.answer(head("said")), None);
         two.remember(word("said", 7));
-        two.remember(word("wow", EMPTY));
-        // Both answered, the word the table lacks too (as EMPTY).
+        two.remember(word("wow", NONE));
+        // Both answered, the word the table lacks too (as NONE).
         assert_eq!(two.answer(head("said")), Some(7));
-        assert_eq!(two.answer(head("wow")), Some(EMPTY));
+        assert_eq!(two.answer(head("wow")), Some(NONE));
         assert_eq!(two.answer(head("man")), None);
         // A word remembered again (asked twice in one batch) keeps the
         // other; a third word pushes out the one remembered earlier.
-        two.remember(word("wow", EMPTY));
+        two.remember(word("wow", NONE));
         assert_eq!(two.answer(head("said")), Some(7));
         two.remember(word("man", 3));
         assert_eq!(two.answer(head("man")), Some(3));
-        assert_eq!(two.answer(head("wow")), Some(EMPTY));
+        assert_eq!(two.answer(head("wow")), Some(NONE));
         assert_eq!(two.answer(head("said")), None);
         // Nothing remembered answers no word, nor the head of a long one.
         assert_eq!(RememberedTwo::default().answer(0), None);
@@ -1788,10 +1876,10 @@ mod tests {
 
     #[test]
     fn a_remembered_long_word_answers_for_itself_alone() {
-        // Words of 9 to 16 bytes are remembered by their first and last
-        // eight bytes and their length. Runs of one letter share both
-        // ends, so only the length tells them apart; two words of 16
-        // bytes share neither. An entry is planted where the asked word
+        // Words of 9 to 16 bytes are remembered by their first eight bytes
+        // and the rest, zero-padded. Runs of one letter share their first
+        // eight bytes and differ in the rest by its length alone; two
+        // words of 16 bytes share neither. An entry is planted where the asked word
         // is remembered, with another record's answer, which comes out
         // only if the entry is the asked word.
         let words = [
@@ -1806,16 +1894,15 @@ mod tests {
             for planted in words {
                 let mut lookups = Lookups::default();
                 lookups.memo_for(&t);
-                let (first, last) = RememberedLong::ends(planted.as_bytes()).unwrap();
-                // Another word's record, so that a wrong answer shows.
+                let (first, rest) = RememberedLong::ends(planted.as_bytes()).unwrap();
+                // Another word's answer, so that a wrong answer shows.
                 let other = words.iter().find(|&&w| w != planted).unwrap();
                 let answer = record(other).unwrap();
-                let (a_first, a_last) = RememberedLong::ends(asked.as_bytes()).unwrap();
-                let i = RememberedLong::index(a_first, a_last, asked.len());
+                let (a_first, a_rest) = RememberedLong::ends(asked.as_bytes()).unwrap();
+                let i = RememberedLong::index(a_first, a_rest);
                 lookups.memo_long[i] = RememberedLong {
                     first,
-                    last,
-                    len: planted.len() as u32,
+                    rest,
                     answer,
                 };
                 lookups.word(&t, asked, asked, 0);
@@ -1841,14 +1928,19 @@ mod tests {
         }
         lookups.finish(&t, text);
         let remembered = |w: &str| {
-            let Some((first, last)) = RememberedLong::ends(w.as_bytes()) else {
+            let Some((first, rest)) = RememberedLong::ends(w.as_bytes()) else {
                 return false;
             };
-            let e = lookups.memo_long[RememberedLong::index(first, last, w.len())];
-            (first, last) == (e.first, e.last) && e.len as usize == w.len()
+            let e = lookups.memo_long[RememberedLong::index(first, rest)];
+            (first, rest) == (e.first, e.rest)
         };
         assert!(remembered("aaaaaaaaaa") && remembered("notinthetable"));
-        assert!(lookups.memo_long.iter().all(|e| e.len <= 16));
+        // The rest of each: its bytes after the eighth, zero-padded.
+        let rest = |w: &str| RememberedLong::ends(w.as_bytes()).unwrap().1;
+        assert_eq!(rest("aaaaaaaaaa").to_le_bytes(), *b"aa\0\0\0\0\0\0");
+        assert_eq!(rest("notinthetable").to_le_bytes(), *b"table\0\0\0");
+        // The 17-byte word is not: two entries hold a word.
+        assert_eq!(lookups.memo_long.iter().filter(|e| e.first != 0).count(), 2);
     }
 
     #[test]
@@ -1971,18 +2063,23 @@ mod tests {
     /// Slots (for a word) or rows (for a pair) probed to find `token`.
     fn probes(t: &ScoreTable, token: &str) -> usize {
         let want = t.get(token).unwrap().0;
-        let (h, mask, at): (u64, usize, &dyn Fn(usize) -> u32) = match as_pair(token) {
+        let (h, mask, at): (u64, usize, &dyn Fn(usize) -> u64) = match as_pair(token) {
             Some((l, r)) => (
                 pair_hash(pair_key(
-                    t.word_slot(l.as_bytes()).unwrap(),
-                    t.word_slot(r.as_bytes()).unwrap(),
+                    t.word_column(l.as_bytes()).unwrap(),
+                    t.word_column(r.as_bytes()).unwrap(),
                 )),
                 t.row_mask,
-                &|i| (t.rows + i * ROW) as u32,
+                &|i| t.answer_at((t.rows + i * ROW) as u32),
             ),
-            None => (hash_bytes(token.as_bytes()), t.slots.len() - 1, &|i| {
-                t.slots[i].record
-            }),
+            None => (
+                hash_bytes(token.as_bytes()),
+                t.slots.len() - 1,
+                &|i| match t.slots[i].record {
+                    EMPTY => NONE,
+                    r => t.answer_at(r & !SHADOW),
+                },
+            ),
         };
         let (mut i, mut n) = (h as usize & mask, 1);
         while at(i) != want {
@@ -1998,7 +2095,7 @@ mod tests {
         // averages (1 + 1 / (1 - a)) / 2 probes a hit: 2 at the two thirds
         // the slots allow, 1.5 at the half the pair rows allow, 1.3 at the
         // default model's 38% of rows. Clusters would show here, for words
-        // (by their bytes) and pairs (by their words' records) alike.
+        // (by their bytes) and pairs (by their words' columns) alike.
         let model = crate::model::Model::embedded().unwrap();
         let t = model.scoring_table();
         let tokens: Vec<&str> = model.vocab().tokens().collect();
@@ -2070,6 +2167,31 @@ mod tests {
             bad(row + 8, &EMPTY.to_le_bytes()),
             Err("scoring table: a pair's key is not two words".into())
         );
+        // A key names its words by their columns: a pair's column ("a b"
+        // is column 1) is no word's, and neither is a shadow id past the
+        // shadow words.
+        for id in [1, SHADOW | 2] {
+            assert_eq!(
+                bad(row + 8, &id.to_le_bytes()),
+                Err("scoring table: a pair's key is not two words".into()),
+                "{id:x}"
+            );
+        }
+        // A record's column: each word has its own, and a shadow word's
+        // number is below the records' count.
+        let record = |w: &str| {
+            24 + 8 * t.slots.len() + 8 * (t.word_slot(w.as_bytes()).unwrap() & !SHADOW) as usize
+        };
+        assert_eq!(
+            bad(record("c") + 4, &0u32.to_le_bytes()),
+            Err("scoring table: two words with one column".into())
+        );
+        assert_eq!(
+            bad(record("d") + 4, &(SHADOW | 1 << 20).to_le_bytes()),
+            Err("scoring table: a column out of range".into())
+        );
+        let shadow_ids = ["b", "d"].map(|w| t.u32_at(record(w) - 24 - 8 * t.slots.len() + 4));
+        assert_eq!(shadow_ids, [SHADOW, SHADOW | 1]);
         assert_eq!(
             bad(row + 4, &5u32.to_le_bytes()),
             Err("scoring table: a column out of range".into())
