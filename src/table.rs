@@ -854,27 +854,18 @@ impl ScoreTable {
     }
 
     /// The answer for the pair with key `key`, probing from row `i`
-    /// (masked), or [`NONE`]: [`ScoreTable::pair_row`]'s row read.
+    /// (masked), or [`NONE`]: [`ScoreTable::pair_row`]'s first eight bytes.
     #[inline]
     fn pair_answer(&self, i: usize, key: u64) -> u64 {
-        let mut i = i & self.row_mask;
-        loop {
-            let at = self.rows + i * ROW;
-            let stored = self.u64_at(8 * (at + ROW - 1));
-            if stored == key {
-                return self.u64_at(8 * at);
-            }
-            if stored == NO_PAIR {
-                return NONE;
-            }
-            i = (i + 1) & self.row_mask;
+        match self.pair_row(i, key) {
+            EMPTY => NONE,
+            at => self.answer_at(at),
         }
     }
 
     /// The row of the pair with key `key`, probing from row `i` (masked):
     /// its offset in the arena in 8-byte units, or [`EMPTY`]. A table that
-    /// loaded has an empty row, where every probe ends. (For building:
-    /// finding one is [`ScoreTable::pair_answer`].)
+    /// loaded has an empty row, where every probe ends.
     #[inline]
     fn pair_row(&self, i: usize, key: u64) -> u32 {
         let mut i = i & self.row_mask;
