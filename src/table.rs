@@ -1328,7 +1328,7 @@ impl Lookups {
     /// word under each of `MEMO`: a remembered word is answered here,
     /// without the filter, the slots or a comparison with its record. A
     /// word is remembered by all its bytes (up to eight, its head; longer,
-    /// its first and last eight and its length), so two words under one
+    /// its first eight and the rest zero-padded), so two words under one
     /// hash each get their own answer.
     /// A word of up to eight bytes is remembered under its [`hash_word`]
     /// (one multiply of its head), a longer one under
