@@ -735,6 +735,13 @@ impl ScoreTable {
         self.u64_at(at as usize * 8)
     }
 
+    /// The answer for a word's slot value (a token's record, or a shadow
+    /// word's, marked [`SHADOW`]): its record's first eight bytes.
+    #[inline]
+    fn slot_answer(&self, value: u32) -> u64 {
+        self.answer_at(value & !SHADOW)
+    }
+
     /// The column of a found token.
     #[inline]
     pub fn column(&self, hit: Hit) -> u32 {
@@ -832,7 +839,7 @@ impl ScoreTable {
     /// The column of the word `w`: a token's, or a shadow word's id.
     fn word_column(&self, w: &[u8]) -> Option<u32> {
         self.word_slot(w)
-            .map(|v| Hit::column_of(self.answer_at(v & !SHADOW)))
+            .map(|v| Hit::column_of(self.slot_answer(v)))
     }
 
     /// [`ScoreTable::word_slot`] of a word whose hash ([`hash_word`]) and
@@ -891,7 +898,7 @@ impl ScoreTable {
             )),
             None => self
                 .word_slot(token.as_bytes())
-                .map(|v| self.answer_at(v & !SHADOW)),
+                .map(|v| self.slot_answer(v)),
         };
         found.filter(|&a| Hit::column_of(a) < SHADOW).map(Hit)
     }
@@ -902,11 +909,11 @@ impl ScoreTable {
     pub fn word(&self, h: u64, word: &str, head: u64) -> Option<Hit> {
         self.word_value(h, word.as_bytes(), head)
             .filter(|&v| v & SHADOW == 0)
-            .map(|v| Hit(self.answer_at(v)))
+            .map(|v| Hit(self.slot_answer(v)))
     }
 
-    /// Whether `hit` is the word `w` with [`crate::tokenize::head8`]
-    /// `head`. A word of up to eight bytes is compared as one integer: a
+    /// Whether the record `rec` is the word `w` with
+    /// [`crate::tokenize::head8`] `head`. A word of up to eight bytes is compared as one integer: a
     /// record's key is zero-padded to eight bytes, so its first eight are
     /// the stored word's `head8`.
     #[inline]
@@ -964,7 +971,7 @@ impl PieceLookups {
             Piece::Word(w, head) => {
                 let a = table
                     .word_value(hash_word(w.as_bytes(), head), w.as_bytes(), head)
-                    .map_or(NONE, |v| table.answer_at(v & !SHADOW));
+                    .map_or(NONE, |v| table.slot_answer(v));
                 self.words = [self.words[1], Hit::column_of(a)];
                 a
             }
@@ -1036,8 +1043,8 @@ impl Part {
             .unwrap_or_default()
     }
 
-    /// Whether `hit` is this word: its stored length (never a pair's) and
-    /// its key.
+    /// Whether the record `rec` is this word: its stored length (never a
+    /// pair's) and its key.
     #[inline]
     fn is(self, table: &ScoreTable, rec: Record, text: &str, copies: &[u8]) -> bool {
         if table.stored_len(rec) != self.len {
@@ -1460,10 +1467,10 @@ impl Lookups {
         let copies = &self.copies[..];
         for &i in &self.live {
             let a = self.asks[i as usize];
-            let found = table.probe_from(a.slot, (a.h >> 32) as u32, |hit| {
-                a.word.is(table, hit, text, copies)
+            let found = table.probe_from(a.slot, (a.h >> 32) as u32, |rec| {
+                a.word.is(table, rec, text, copies)
             });
-            self.answers[a.at] = found.map_or(NONE, |v| table.answer_at(v & !SHADOW));
+            self.answers[a.at] = found.map_or(NONE, |v| table.slot_answer(v));
         }
         // The answers of words of up to 16 bytes remembered, the found and
         // the not found, if the memo is this table's.
