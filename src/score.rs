@@ -16,12 +16,12 @@ pub struct Score {
     pub known_tokens: u64,
     /// All tokens, with repeats.
     pub tokens: u64,
-    /// Raw naive-Bayes log-odds of satire: with one component, exactly the
-    /// linfa model's posterior; with several, their router-weighted mixture.
-    pub raw_log_odds: f64,
-    /// Calibrated log-odds of satire.
+    /// Log-odds of satire: calibrated, or from a raw scorer
+    /// ([`Scorer::calibrated`]`(false)`) the naive-Bayes log-odds: with one
+    /// component, exactly the linfa model's posterior; with several, their
+    /// router-weighted mixture. Only the one reported is worked out.
     pub log_odds: f64,
-    /// Calibrated probability of satire (or raw, from a raw scorer).
+    /// Probability of satire, `sigmoid(log_odds)`.
     pub p_satire: f64,
     /// The component the router trusts most for this text.
     pub component: usize,
@@ -311,13 +311,18 @@ impl<'m> Scorer<'m> {
             tokens = lookups.take_asked();
         }
         let ev = &self.sums;
-        let raw = |c: usize| model.prior_log_odds(c) + ev[c];
-        let cal = |c: usize| {
-            let cal = model.calibration(c);
-            cal.scale(known) * ev[c] + cal.intercept
+        // The log-odds of component `c`: calibrated, or raw.
+        let calibrated = self.calibrated;
+        let lo = |c: usize| {
+            if calibrated {
+                let cal = model.calibration(c);
+                cal.scale(known) * ev[c] + cal.intercept
+            } else {
+                model.prior_log_odds(c) + ev[c]
+            }
         };
-        let (raw_log_odds, log_odds, component, component_p) = if k == 1 {
-            (raw(0), cal(0), 0, 1.0)
+        let (log_odds, component, component_p) = if k == 1 {
+            (lo(0), 0, 1.0)
         } else {
             // Router posterior over components from the text's shape,
             // normalised in log space.
@@ -329,23 +334,16 @@ impl<'m> Scorer<'m> {
             lg.iter_mut().for_each(|g| *g -= z);
             let best = (0..k).fold(0, |b, c| if lg[c] > lg[b] { c } else { b });
             (
-                mixture_log_odds(lg, raw, &mut self.terms),
-                mixture_log_odds(lg, cal, &mut self.terms),
+                mixture_log_odds(lg, lo, &mut self.terms),
                 best,
                 lg[best].exp(),
             )
         };
-        let chosen = if self.calibrated {
-            log_odds
-        } else {
-            raw_log_odds
-        };
         Score {
             known_tokens: known,
             tokens,
-            raw_log_odds,
-            log_odds: chosen,
-            p_satire: sigmoid(chosen),
+            log_odds,
+            p_satire: sigmoid(log_odds),
             component,
             component_p,
         }

@@ -68,9 +68,9 @@ fn sparse_posterior_equals_linfa(counting: Counting) {
         let p_linfa = (s - m).exp() / ((s - m).exp() + (r - m).exp());
         let ours = scorer.score(text);
         assert!(
-            (ours.raw_log_odds - (s - r)).abs() <= 1e-9 * (s - r).abs().max(1.0),
+            (ours.log_odds - (s - r)).abs() <= 1e-9 * (s - r).abs().max(1.0),
             "{counting:?} {i}: {} vs {}",
-            ours.raw_log_odds,
+            ours.log_odds,
             s - r
         );
         assert!((ours.p_satire - p_linfa).abs() < 1e-9, "{counting:?} {i}");
@@ -159,10 +159,7 @@ fn posterior_is_finite_for_any_length() {
     let mut scorer = Scorer::new(&model).calibrated(false);
     let long = seed_texts()[0].0.repeat(200); // ~500 KB of article text
     let s = scorer.score(&long);
-    assert!(
-        s.raw_log_odds.is_finite() && s.p_satire.is_finite(),
-        "{s:?}"
-    );
+    assert!(s.log_odds.is_finite() && s.p_satire.is_finite(), "{s:?}");
     let mut cal = Scorer::new(&model);
     let s = cal.score(&long);
     assert!(s.log_odds.is_finite() && (0.0..=1.0).contains(&s.p_satire));
