@@ -36,7 +36,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 #[cfg(doc)]
 use crate::model::Counting;
-use crate::model::{Calibration, Model};
+use crate::model::Model;
 use crate::score::{sigmoid, Score, Scorer};
 use crate::table::PieceLookups;
 use crate::tokenize::{TokenBuffers, Tokenizer};
@@ -197,11 +197,7 @@ impl<'m> Explainer<'m> {
         let model = self.scorer.model();
         let score = self.scorer.score(text);
         let c = score.component;
-        let calibration = if self.calibrated {
-            model.calibration(c).clone()
-        } else {
-            Calibration::identity(model.prior_log_odds(c))
-        };
+        let calibration = model.calibration_for(c, self.calibrated);
         let scale = calibration.scale(score.known_tokens);
         let intercept = calibration.intercept;
         let mut sentences: Vec<SentenceShare> = text

@@ -864,6 +864,18 @@ impl Model {
         &self.components[k].calibration
     }
 
+    /// What turns component `k`'s evidence into the log-odds a scorer
+    /// reports: its [`Model::calibration`], or with `calibrated` false the
+    /// identity on its prior ([`Calibration::identity`]), which gives the
+    /// raw naive-Bayes log-odds to the bit (`1.0 * evidence + prior`).
+    pub fn calibration_for(&self, k: usize, calibrated: bool) -> Calibration {
+        if calibrated {
+            self.calibration(k).clone()
+        } else {
+            Calibration::identity(self.prior_log_odds(k))
+        }
+    }
+
     /// Rebuilds component `k`'s fitted linfa model (over the component's
     /// own columns, [`ComponentCounts::columns`]): equal (`==`) to what
     /// linfa's fit returned for the same data.

@@ -314,12 +314,8 @@ impl<'m> Scorer<'m> {
         // The log-odds of component `c`: calibrated, or raw.
         let calibrated = self.calibrated;
         let lo = |c: usize| {
-            if calibrated {
-                let cal = model.calibration(c);
-                cal.scale(known) * ev[c] + cal.intercept
-            } else {
-                model.prior_log_odds(c) + ev[c]
-            }
+            let cal = model.calibration_for(c, calibrated);
+            cal.scale(known) * ev[c] + cal.intercept
         };
         let (log_odds, component, component_p) = if k == 1 {
             (lo(0), 0, 1.0)
