@@ -635,22 +635,67 @@ fn no_rows(name: &str) -> Item {
 
 /// Standard input, calling `wait` before a read that would wait for data
 /// (see [`ItemReader::for_each_waiting`]), and failing that read with
-/// [`STOPPED_WAITING`] when `wait` says to stop.
+/// [`STOPPED_WAITING`] when `wait` says to stop, or with [`OUTPUT_GONE`]
+/// (a broken pipe) when `watch_stdout` is set and standard output's
+/// reader leaves while it waits.
 struct Watched<R, W> {
     inner: R,
     wait: W,
+    watch_stdout: bool,
 }
 
 /// The read error of standard input when the caller stopped the run while
 /// it waited for more.
 pub const STOPPED_WAITING: &str = "the run stopped while waiting for more input";
 
+/// The read error of standard input when, while it waited for more, no
+/// one was left to read standard output.
+pub const OUTPUT_GONE: &str = "standard output closed while waiting for more input";
+
 impl<R: Read, W: FnMut() -> bool> Read for Watched<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if !stdin_ready() && !(self.wait)() {
-            return Err(std::io::Error::other(STOPPED_WAITING));
+        if !stdin_ready() {
+            if !(self.wait)() {
+                return Err(std::io::Error::other(STOPPED_WAITING));
+            }
+            if self.watch_stdout && !stdin_ready_before_stdout_gone() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    OUTPUT_GONE,
+                ));
+            }
         }
         self.inner.read(buf)
+    }
+}
+
+/// Standard input read straight from its file descriptor, without the
+/// standard library's buffer: whether a read would wait is asked of the
+/// descriptor ([`stdin_ready`]), which knows nothing of bytes held in a
+/// buffer above it. A closed descriptor reads as empty, as the standard
+/// library's `stdin` does.
+#[cfg(unix)]
+struct RawStdin;
+
+#[cfg(unix)]
+impl Read for RawStdin {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            // As the standard library does: a count past `isize::MAX` is
+            // the system's to define.
+            let len = buf.len().min(isize::MAX as usize);
+            // SAFETY: `buf` is valid for writes of `len` bytes.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), len) };
+            if let Ok(n) = usize::try_from(n) {
+                return Ok(n);
+            }
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EBADF) => return Ok(0),
+                _ => return Err(e),
+            }
+        }
     }
 }
 
@@ -671,6 +716,59 @@ fn stdin_ready() -> bool {
 #[cfg(not(unix))]
 fn stdin_ready() -> bool {
     false
+}
+
+/// Waits until a read of standard input would return at once (true), or
+/// until standard output reports an error or hang-up (false): a pipe
+/// reports an error once every process has closed its reading end, so a
+/// run whose reader downstream has left stops there, rather than when it
+/// next writes, which may be never (a producer upstream keeping standard
+/// input open, waiting for rows that no one reads). A write to such an
+/// output fails at once; one that succeeded just before (another process
+/// held the reading end for a moment) left nothing to fail. Standard output
+/// that is a file or is closed never ends the wait.
+#[cfg(unix)]
+fn stdin_ready_before_stdout_gone() -> bool {
+    let mut fds = [
+        libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        // No events asked for: errors and hang-ups are always reported.
+        libc::pollfd {
+            fd: 1,
+            events: 0,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: two valid `pollfd`s for a count of two; -1 waits without
+        // a time limit.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            // The read reports what is wrong, or waits as it would have.
+            return true;
+        }
+        if fds[0].revents != 0 {
+            return true;
+        }
+        if fds[1].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            return false;
+        }
+        // A closed standard output (POLLNVAL) is not watched again: its
+        // writes are dropped, as the standard library does, and poll
+        // would report it at once every time.
+        fds[1].fd = -1;
+    }
+}
+
+#[cfg(not(unix))]
+fn stdin_ready_before_stdout_gone() -> bool {
+    true
 }
 
 /// How standard input (`-`) is read.
@@ -698,6 +796,10 @@ pub struct ItemReader {
     pub stdin: StdinFormat,
     /// Items larger than this are errors.
     pub max_bytes: u64,
+    /// Whether a wait for standard input also ends, the run's input with
+    /// it, when no one is left to read standard output (set when the rows
+    /// go there).
+    pub watch_stdout: bool,
 }
 
 impl ItemReader {
@@ -757,7 +859,9 @@ impl ItemReader {
     /// row as it goes, not at the end). Files never wait. `wait` returns
     /// whether to go on: with `false` (the output failed, say), standard
     /// input ends there with a read error ([`STOPPED_WAITING`]) instead of
-    /// waiting for an item that may be long in coming.
+    /// waiting for an item that may be long in coming. With
+    /// [`ItemReader::watch_stdout`], it ends likewise ([`OUTPUT_GONE`]) when
+    /// no one is left to read standard output while it waits.
     pub fn for_each_waiting<F: FnMut(Item) -> Result<()>>(
         &self,
         paths: &[PathBuf],
@@ -766,9 +870,14 @@ impl ItemReader {
     ) -> Result<()> {
         for p in paths {
             if p.as_os_str() == "-" {
+                #[cfg(unix)]
+                let inner = RawStdin;
+                #[cfg(not(unix))]
+                let inner = std::io::stdin().lock();
                 let stdin = Watched {
-                    inner: std::io::stdin().lock(),
+                    inner,
                     wait: &mut wait,
+                    watch_stdout: self.watch_stdout,
                 };
                 self.for_each_in_stream(
                     p,
@@ -1496,6 +1605,7 @@ mod tests {
                 columns: Columns::default(),
                 stdin: StdinFormat::Lines,
                 max_bytes,
+                watch_stdout: false,
             };
             for (format, want) in [
                 (StdinFormat::Lines, vec!["one line", "two line"]),
@@ -1533,6 +1643,7 @@ mod tests {
             columns: Columns::default(),
             stdin: StdinFormat::Csv,
             max_bytes: u64::MAX,
+            watch_stdout: false,
         };
         for (format, data) in [
             (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),

@@ -53,3 +53,67 @@ fn inspect_explain_and_score_exit_0_on_a_closed_pipe() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// A JSON line `satire` scores quickly.
+const ITEM: &str =
+    r#"{"id":"a","text":"Area Man Passionate Defender Of What He Imagines Constitution To Be"}"#;
+
+#[test]
+fn a_reader_that_leaves_while_input_waits_ends_the_run() {
+    use std::io::{BufRead, Write};
+    // A mapper's producer keeps standard input open; every row so far has
+    // been read when the reader downstream leaves, so no write is left to
+    // fail. The run ends all the same, quietly, as on any closed pipe.
+    // Regression: satire learnt that its reader had gone only from a write
+    // that failed; when the last row's write still found the pipe's
+    // reading end open (another process held it for a moment), it waited
+    // for input that never came.
+    for verb in ["score", "explain"] {
+        for threads in ["1", "2"] {
+            let at = format!("{verb} --threads {threads}");
+            let (mut child, mut input, out) =
+                spawn_piped(&format!("{verb} --stdin jsonl --threads {threads} -"));
+            let mut out = std::io::BufReader::new(out);
+            writeln!(input, "{ITEM}").unwrap();
+            input.flush().unwrap();
+            let mut line = String::new();
+            // The item's row (score) or heading (explain) has come out, and
+            // satire waits for more.
+            while !(line.starts_with("a,") || line.starts_with("== a")) {
+                line.clear();
+                assert_ne!(out.read_line(&mut line).unwrap(), 0, "{at}: output ended");
+            }
+            drop(out);
+            let status = exits_soon(&mut child, &at);
+            assert_eq!(status.code(), Some(0), "{at}");
+            drop(input);
+        }
+    }
+}
+
+#[test]
+fn with_an_output_file_a_closed_standard_output_stops_nothing() {
+    use std::io::Write;
+    // Standard output is watched only when the rows go there.
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    let rows_arg = rows.to_str().unwrap();
+    let (mut child, mut input, out) =
+        spawn_piped(&format!("score --stdin jsonl --threads 1 -o {rows_arg} -"));
+    drop(out);
+    writeln!(input, "{ITEM}").unwrap();
+    input.flush().unwrap();
+    // Time enough for a run that (wrongly) watched standard output to stop.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    writeln!(input, "{}", ITEM.replace("\"a\"", "\"b\"")).unwrap();
+    drop(input);
+    let status = exits_soon(&mut child, "-o FILE");
+    assert_eq!(status.code(), Some(0));
+    let written = std::fs::read_to_string(&rows).unwrap();
+    let ids: Vec<_> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(ids, [Some("a"), Some("b")], "{written}");
+}

@@ -85,6 +85,7 @@ fn readers_finds_stay_fixed() {
         columns: Columns::default(),
         stdin: StdinFormat::Text,
         max_bytes: 64,
+        watch_stdout: false,
     };
     let mut all = inputs("readers");
     all.extend(

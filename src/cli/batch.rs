@@ -377,6 +377,7 @@ mod tests {
             columns: Columns::default(),
             stdin: StdinFormat::Text,
             max_bytes: u64::MAX,
+            watch_stdout: false,
         }
     }
 

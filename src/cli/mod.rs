@@ -141,6 +141,8 @@ impl InputArgs {
             columns: self.columns.columns(),
             stdin: self.stdin.unwrap_or(stdin_default),
             max_bytes: self.max_bytes,
+            // Set by the verb once it knows where its rows go.
+            watch_stdout: false,
         };
         reader.check_headers(paths)?;
         Ok(reader)

@@ -120,8 +120,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         StdinFormat::Text
     };
-    let reader = args.input.reader(&args.paths, stdin_default)?;
+    let mut reader = args.input.reader(&args.paths, stdin_default)?;
     let (out, out_name) = Output::open(args.out.as_ref())?;
+    // A pipeline whose reader downstream has left ends while it waits for
+    // standard input, not at its next row, which may be long in coming.
+    reader.watch_stdout = matches!(out, Output::Stdout(_));
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
         source: e,
