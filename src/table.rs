@@ -613,7 +613,7 @@ impl ScoreTable {
         if !finite(&t.arena[..palette_end]) {
             return Err("scoring table: a weight is not finite".into());
         }
-        let palette_entry = |w: u32| (w as usize) < records && w as usize % k == 0;
+        let palette_entry = |w: u32| (w as usize) < records && (w as usize).is_multiple_of(k);
         let mut at = palette_end;
         while at < records_end {
             let head = at + 16;

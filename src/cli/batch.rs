@@ -78,7 +78,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
             |item| {
                 n += 1;
                 let mut emit = emit.try_borrow_mut().map_err(|_| busy())?;
-                if n % FLUSH_ROWS == 0 {
+                if n.is_multiple_of(FLUSH_ROWS) {
                     emit(None)?;
                 }
                 if emit(Some(work(&mut worker, item)))? {
