@@ -68,13 +68,21 @@ fn a_reader_that_leaves_while_input_waits_ends_the_run() {
     // that failed; when the last row's write still found the pipe's
     // reading end open (another process held it for a moment), it waited
     // for input that never came.
-    for verb in ["score", "explain"] {
+    // And in CSV, which the csv crate's reader reads, the same watched
+    // standard input under it.
+    let csv = "id,text\na,Area Man Passionate Defender Of What He Imagines Constitution To Be";
+    let runs = [
+        ("score", "jsonl", ITEM),
+        ("explain", "jsonl", ITEM),
+        ("score", "csv", csv),
+    ];
+    for (verb, stdin, item) in runs {
         for threads in ["1", "2"] {
-            let at = format!("{verb} --threads {threads}");
+            let at = format!("{verb} --stdin {stdin} --threads {threads}");
             let (mut child, mut input, out) =
-                spawn_piped(&format!("{verb} --stdin jsonl --threads {threads} -"));
+                spawn_piped(&format!("{verb} --stdin {stdin} --threads {threads} -"));
             let mut out = std::io::BufReader::new(out);
-            writeln!(input, "{ITEM}").unwrap();
+            writeln!(input, "{item}").unwrap();
             input.flush().unwrap();
             let mut line = String::new();
             // The item's row (score) or heading (explain) has come out, and
