@@ -29,12 +29,12 @@
 //! A word is found by its bytes' hash and confirmed by comparing its bytes,
 //! so the table never answers for a token the model does not know. A word
 //! pair `"left right"` is found by its two words' columns instead: its row
-//! is placed by the hash of, and holds, [`pair_key`] of its words' columns,
+//! is placed by the hash of, and holds, `pair_key` of its words' columns,
 //! so the scorer, which has just looked both words up, finds the pair with
 //! one integer hash and one integer compare, never reading the words' bytes
 //! again. A word of a pair that is no token of the model gets a record too,
 //! a *shadow* one (no weights, marked in its slot), whose column is a
-//! shadow id ([`SHADOW`] and its number among the shadow words): it gives
+//! shadow id (`SHADOW` and its number among the shadow words): it gives
 //! the pair its key and is never counted as a token. Words never contain a
 //! space, so a token holding one is always a pair.
 //!
@@ -279,10 +279,10 @@ impl SeenColumns {
 /// most used first. Record layout (8-byte aligned): the offset of its
 /// weights in the palette (`u32`, in 8-byte units: a multiple of `k`; 0 for
 /// a shadow word, whose weights are never read), column `u32` (a shadow
-/// id for a shadow word: [`SHADOW`] and its number), key length `u32`,
-/// zero `u32`, key bytes, padding to 8. Pair row layout ([`ROW`] units),
+/// id for a shadow word: `SHADOW` and its number), key length `u32`,
+/// zero `u32`, key bytes, padding to 8. Pair row layout (`ROW` units),
 /// the same up to the column: weights offset `u32`, column `u32`,
-/// [`pair_key`] (`u64`); an empty row has the key [`NO_PAIR`] and zeros
+/// `pair_key` (`u64`); an empty row has the key `NO_PAIR` and zeros
 /// before it. A found token, word or pair, is the eight bytes its record
 /// or row starts with (a [`Hit`]).
 #[derive(Clone, Debug)]
@@ -1233,7 +1233,7 @@ fn memo_index(h: u64) -> usize {
 /// (a [`Hit`]), so adding its weights up reads no record. The misses of a
 /// whole batch overlap. A pair is asked as "the
 /// last two words asked": once its words' answers are in, its
-/// [`pair_key`] goes to its row instead, in two passes (the filter, then
+/// `pair_key` goes to its row instead, in two passes (the filter, then
 /// the rows probed), since a row's address follows from the hash (a pair
 /// with a word the table lacks is none, at once). The answers come out in the
 /// order the keys went in, so sums over them add in the same order as one
@@ -1339,7 +1339,7 @@ impl Lookups {
     /// hash each get their own answer.
     /// A word of up to eight bytes is remembered under its [`hash_word`]
     /// (one multiply of its head), a longer one under
-    /// [`RememberedLong::index`]: its [`hash_bytes`] is worked out only
+    /// `RememberedLong::index`: its [`hash_bytes`] is worked out only
     /// when the table is asked. Answers from one table are never given for
     /// another.
     #[inline(always)]
