@@ -225,6 +225,27 @@ fn missing_text_column_stops_before_scoring() {
 }
 
 #[test]
+fn a_bad_setting_stops_before_any_output() {
+    // Each refused with exit 2 and a message naming the flag, and nothing
+    // on standard output: a CSV header there would read as an empty result.
+    for (verb, flag, value) in [
+        ("score", "--threads", "0"),
+        ("score", "--threshold", "1.5"),
+        ("score", "--unsure", "0.5"),
+        ("explain", "--threads", "0"),
+    ] {
+        let out = satire(&[verb, flag, value, "corpus/seeds"], None);
+        assert_eq!(out.status.code(), Some(2), "{verb} {flag} {value}");
+        assert!(
+            stdout(&out).is_empty(),
+            "{verb} {flag} {value} wrote: {}",
+            stdout(&out)
+        );
+        assert!(stderr(&out).contains(flag), "{}", stderr(&out));
+    }
+}
+
+#[test]
 fn an_empty_csv_is_an_error_row_not_a_wrong_column() {
     // A 0-byte CSV has no header to lack a column in: it is an input with
     // nothing in it (like an empty .jsonl), so it gets its row and the run

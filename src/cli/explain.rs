@@ -84,6 +84,8 @@ enum Explained {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Checked before the model loads and the output opens, as `score` does.
+    let threads = batch::threads(args.threads)?;
     let model = args.model.load()?;
     let mut reader = args.input.reader(&args.paths, StdinFormat::Text)?;
     let (mut out, out_name) = Output::open(args.out.as_ref())?;
@@ -94,7 +96,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         path: out_name.clone(),
         source: e,
     };
-    let threads = batch::threads(args.threads)?;
     let explainers = (0..threads)
         .map(|_| Explainer::new(&model).calibrated(!args.raw))
         .collect();

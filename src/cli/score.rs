@@ -114,6 +114,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(0.0..0.5).contains(&args.unsure) {
         anyhow::bail!("--unsure must be in [0, 0.5), got {}", args.unsure);
     }
+    // Checked with the other settings, before the output is opened: a bad
+    // setting writes nothing, not even the header.
+    let threads = batch::threads(args.threads)?;
     let model = args.model.load()?;
     let stdin_default = if args.format == OutputFormat::Jsonl {
         StdinFormat::Auto
@@ -130,7 +133,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let mut writer = ScoreWriter::new(out, args.format).map_err(io_err)?;
-    let threads = batch::threads(args.threads)?;
     let decision = Decision {
         threshold: args.threshold,
         unsure: args.unsure,
