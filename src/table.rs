@@ -1074,11 +1074,37 @@ struct Ask {
     slot: usize,
 }
 
+/// The places among [`Lookups`]'s answers of two words' answers, the left
+/// in the low 32 bits and the right in the high 32: one `u64`, so that
+/// moving on by a word is one load and one 8-byte store. (As two `u32`s,
+/// the word's two 4-byte stores were then read as one 8-byte load by the
+/// pair after it, which the CPU cannot forward from two stores: it waited
+/// for both to reach the cache, 6.7% of the scorer's samples.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Places(u64);
+
+impl Places {
+    /// Before the first word: the two [`CARRIED`] answers.
+    const CARRIED: Places = Places(1 << 32);
+
+    /// The left word's place, then the right's.
+    #[inline(always)]
+    fn get(self) -> [u32; 2] {
+        [self.0 as u32, (self.0 >> 32) as u32]
+    }
+
+    /// The right word becomes the left, and `at` the right.
+    #[inline(always)]
+    fn then(self, at: u32) -> Places {
+        Places((self.0 >> 32) | (u64::from(at) << 32))
+    }
+}
+
 /// A pair waiting for its words' answers, then for the table.
 #[derive(Clone, Copy, Debug)]
 struct PairAsk {
     /// The places of its words' answers, left and right.
-    words: [u32; 2],
+    words: Places,
     /// Its place among the answers.
     at: u32,
 }
@@ -1263,7 +1289,7 @@ pub struct Lookups {
     probes: Vec<PairProbe>,
     /// The places among the answers of the words asked before last and
     /// last: a pair's left and right.
-    words: [u32; 2],
+    words: Places,
     /// The [`CARRIED`] answers, then every answer of the batch in order: a
     /// [`Hit`]'s value (a shadow word's likewise), or [`NONE`].
     answers: Vec<u64>,
@@ -1287,7 +1313,7 @@ impl Default for Lookups {
             pairs: Vec::new(),
             probes: Vec::new(),
             // No word asked yet: a pair of none.
-            words: [0, 1],
+            words: Places::CARRIED,
             answers: vec![NONE; CARRIED],
             found: Vec::new(),
             copies: Vec::new(),
@@ -1350,7 +1376,7 @@ impl Lookups {
         // reads both words' answers the same way, without a branch on the
         // memo's hits and misses (a batch's first pairs may read the
         // answers carried from the batch before).
-        self.words = [self.words[1], at as u32];
+        self.words = self.words.then(at as u32);
         debug_assert_eq!(head, head8(word.as_bytes()));
         let h = if word.len() <= 8 {
             let h = hash_word(word.as_bytes(), head);
@@ -1509,7 +1535,7 @@ impl Lookups {
         let mut n = 0;
         for p in &self.pairs {
             let value = |i: u32| Hit::column_of(answers.get(i as usize).copied().unwrap_or(NONE));
-            let (l, r) = (value(p.words[0]), value(p.words[1]));
+            let [l, r] = p.words.get().map(value);
             let key = pair_key(l, r);
             let h = pair_hash(key);
             let both = (l != EMPTY) & (r != EMPTY);
@@ -1545,10 +1571,11 @@ impl Lookups {
         // pairs.
         let carried = self
             .words
+            .get()
             .map(|i| self.answers.get(i as usize).copied().unwrap_or(NONE));
         self.answers.clear();
         self.answers.extend_from_slice(&carried);
-        self.words = [0, 1];
+        self.words = Places::CARRIED;
         self.asks.clear();
         self.pairs.clear();
         self.copies.clear();
