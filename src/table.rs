@@ -14,7 +14,7 @@
 //!   kilobytes;
 //! - for word pairs, which the scorer asks for as often as words and which
 //!   no memo answers, rows of 16 bytes, each where a pair's weights are,
-//!   its column and its key, at most half of them used, probed linearly: a
+//!   its column and its key, at most a quarter of them used, probed linearly: a
 //!   row's address follows from the hash, so a pair costs one cache miss,
 //!   where a slot naming a record costs two, one after the other;
 //! - the weights themselves (one `f64` per component) in a *palette*, each
@@ -397,11 +397,13 @@ impl ScoreTable {
             t.insert_word(w, SHADOW | i as u32, 0, SHADOW);
         }
         // The words' filter, to find them by; then the pairs' rows, at
-        // most half of them used: at 0.38 (the default model) a pair is
-        // found in 1.3 rows on average; at 0.76, which took half the
-        // space, scoring was 13% slower (`benches/ab_time.py`).
+        // most a quarter of them used (0.19 in the default model). At
+        // 0.38 (half as many rows, 2 MB fewer) scoring one thread took
+        // 1.7% to 2.4% more user time (`benches/ab_time.py --mb 100`,
+        // session 41), at 0.76 4% more again: a pair found at once, in
+        // its first row, is one branch the CPU guesses right.
         t.filter = filter_of(&t.slots, std::iter::empty());
-        let n = (2 * pairs.len()).next_power_of_two().max(2);
+        let n = (4 * pairs.len()).next_power_of_two().max(2);
         let arena = t.arena.to_mut();
         t.rows = arena.len() / 8;
         t.row_mask = n - 1;
@@ -2185,11 +2187,11 @@ mod tests {
         for tok in ["b", "d", "b d", "a a", "c d"] {
             assert_eq!(back.get(tok), None, "{tok}");
         }
-        // The rows, after the records: eight, three of them used (at most
-        // half). Each is a weights offset, a column and a key.
-        assert_eq!(t.row_mask, 7);
-        let rows = bytes.len() - 8 * 16;
-        let used: Vec<usize> = (0..8)
+        // The rows, after the records: sixteen, three of them used (at
+        // most a quarter). Each is a weights offset, a column and a key.
+        assert_eq!(t.row_mask, 15);
+        let rows = bytes.len() - 16 * 16;
+        let used: Vec<usize> = (0..16)
             .map(|i| rows + 16 * i)
             .filter(|&at| bytes[at + 8..at + 16] != [0xff; 8])
             .collect();
@@ -2241,7 +2243,7 @@ mod tests {
             Err("scoring table: a pair row's weights are no palette entry".into())
         );
         let mut full = bytes.clone();
-        for at in (0..8)
+        for at in (0..16)
             .map(|i| rows + 16 * i)
             .filter(|at| !used.contains(at))
         {
