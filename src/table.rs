@@ -399,9 +399,10 @@ impl ScoreTable {
         // The words' filter, to find them by; then the pairs' rows, at
         // most a quarter of them used (0.19 in the default model). At
         // 0.38 (half as many rows, 2 MB fewer) scoring one thread took
-        // 1.7% to 2.4% more user time (`benches/ab_time.py --mb 100`,
-        // session 41), at 0.76 4% more again: a pair found at once, in
-        // its first row, is one branch the CPU guesses right.
+        // 1.7% to 2.4% more user time, and at 0.76 4% more than at 0.38
+        // (`benches/ab_time.py --mb 100`, session 41). Presumably more
+        // pairs are found in their first row, so the probe's branch is
+        // guessed right more often: mispredicts were not counted.
         t.filter = filter_of(&t.slots, std::iter::empty());
         let n = (4 * pairs.len()).next_power_of_two().max(2);
         let arena = t.arena.to_mut();
