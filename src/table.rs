@@ -1541,10 +1541,10 @@ impl Lookups {
         // passes the filter, their first rows prefetched (row 0 for the
         // rest, as for the words' slots), then probed. Without the
         // prefetch, the load of a pair's first row took 38% of this
-        // function's samples on a Zen 4 machine (32 KB L1) and the whole
-        // run 10% more user time (100 MB of articles, one thread, 15
-        // alternating runs); on a Zen 5 machine (48 KB L1) the two were
-        // within noise.
+        // function's samples on a Zen 4 host (32 KB L1) and the whole run
+        // 11% to 15% more user time (100 MB of articles, one thread, 11
+        // and 15 alternating runs); on an earlier host with 48 KB of L1,
+        // a `prefetchnta` of the same row measured within noise.
         // Slices, not the vectors: the loops below then keep their
         // pointers and lengths in registers, where stores through the
         // vectors made them reload both from `self` at every element.
