@@ -21,9 +21,22 @@ const CHUNK_BYTES: usize = 512 << 10;
 /// doubles them, up to the full size, so that work starts (and the first
 /// rows come out) after 64 KiB or 256 items, not 512 KiB.
 const FIRST_CHUNK_SHARE: usize = 8;
-/// Chunks read and not yet emitted, at most: with [`CHUNK_BYTES`], 4 MiB of
-/// text.
-const IN_FLIGHT: usize = 8;
+/// Chunks read and not yet emitted, at most, per worker: each worker can
+/// take its next chunk while its last one waits to be emitted behind a
+/// slower one. A fixed count of 8 left all but 8 workers idle on a machine
+/// with more cores.
+const IN_FLIGHT_PER_WORKER: usize = 2;
+/// Chunks read and not yet emitted, at most, however few the workers: with
+/// [`CHUNK_BYTES`], 4 MiB of text.
+const IN_FLIGHT_LEAST: usize = 8;
+
+/// Chunks read and not yet emitted, at most, with `workers` workers: 4 MiB
+/// of text with up to 4 workers, 1 MiB a worker with more.
+fn in_flight(workers: usize) -> usize {
+    workers
+        .saturating_mul(IN_FLIGHT_PER_WORKER)
+        .max(IN_FLIGHT_LEAST)
+}
 /// How long the emitting thread waits for a chunk before it flushes the
 /// rows written so far.
 const FLUSH_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
@@ -128,7 +141,7 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
     /// the one it waited for was often the one the system had paused
     /// (two threads kept 1.83 cores busy).
     ///
-    /// At most [`IN_FLIGHT`] chunks are read and not yet emitted: memory
+    /// At most [`in_flight`] chunks are read and not yet emitted: memory
     /// stays bounded whatever the input size, and however far one slow
     /// chunk holds the others back.
     ///
@@ -149,20 +162,21 @@ impl<W: Send, O: Send, F: Fn(&mut W, Item) -> O + Send + Sync> Batches<'_, W, F>
         use std::sync::mpsc::{channel, sync_channel, RecvTimeoutError};
         // A chunk may be read only with a credit, which comes back once
         // the chunk is emitted.
-        let (credit_tx, credit_rx) = sync_channel::<()>(IN_FLIGHT);
-        for _ in 0..IN_FLIGHT {
+        let in_flight = in_flight(workers.len());
+        let (credit_tx, credit_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
             // Cannot fail: the receiver is alive and there is room.
             let _ = credit_tx.send(());
         }
         // Shared by the workers, and dropped with the last of them, so that
         // the reader stops when no worker is left.
-        let (todo_tx, todo_rx) = sync_channel::<(usize, Vec<Item>)>(IN_FLIGHT);
+        let (todo_tx, todo_rx) = sync_channel::<(usize, Vec<Item>)>(in_flight);
         let todo_rx = Arc::new(Mutex::new(todo_rx));
         // The reader's end, closed by the reader when it returns (or
         // panics), or by this thread when the run stops early: then the
         // workers waiting for a chunk stop at once, not when the reader
         // next wakes. A send never waits for room while holding the lock:
-        // the reader sends only with a credit, so fewer than `IN_FLIGHT`
+        // the reader sends only with a credit, so fewer than `in_flight`
         // chunks are queued then.
         let todo_tx = Arc::new(Mutex::new(Some(todo_tx)));
         let paths = paths.to_vec();
@@ -443,6 +457,56 @@ mod tests {
     }
 
     #[test]
+    fn every_worker_holds_a_chunk_at_once_however_many_there_are() {
+        // Each worker waits in its first item until all of them are in
+        // theirs: each holds a chunk at the same time. With 8 chunks in
+        // flight at most, whatever the workers, 8 of 16 got none until
+        // the first 8 were emitted, and those waited here in vain.
+        let threads = 16;
+        let arrived = std::sync::atomic::AtomicUsize::new(0);
+        let waited_in_vain = std::sync::atomic::AtomicUsize::new(0);
+        let work = |w: &mut (usize, bool), item: Item| {
+            use std::sync::atomic::Ordering::SeqCst;
+            if !w.1 {
+                w.1 = true;
+                arrived.fetch_add(1, SeqCst);
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while arrived.load(SeqCst) < threads {
+                    if std::time::Instant::now() > deadline {
+                        waited_in_vain.fetch_add(1, SeqCst);
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            (item.id, w.0)
+        };
+        // Enough rows for a chunk each, the first chunks being smaller.
+        let n = CHUNK_ITEMS * (threads + 2);
+        let (_dir, path) = csv_of(n);
+        let paths = [path];
+        let mut emitted = Vec::new();
+        let result = Batches {
+            reader: reader(),
+            paths: &paths,
+            workers: (0..threads).map(|w| (w, false)).collect(),
+            work,
+        }
+        .in_order(&mut |o| {
+            emitted.push(o);
+            Ok(true)
+        });
+        assert!(!result.expect("the run succeeds"), "not stopped");
+        assert_eq!(ids(&emitted), numbers(n));
+        assert_eq!(
+            waited_in_vain.into_inner(),
+            0,
+            "workers left without a chunk"
+        );
+        assert_eq!(arrived.into_inner(), threads);
+    }
+
+    #[test]
     fn a_stop_ends_the_run_with_no_row_after_it() {
         for threads in [1, 2] {
             let (result, emitted) = run(20_000, threads, |w, i| (i.id, *w), Some(5_000));
@@ -498,7 +562,7 @@ mod tests {
         // The reader stopped soon after: it did not read the whole input.
         let tried = *tried.lock().unwrap_or_else(|e| e.into_inner());
         assert!(
-            tried < 2_500 + IN_FLIGHT * CHUNK_ITEMS + CHUNK_ITEMS,
+            tried < 2_500 + in_flight(2) * CHUNK_ITEMS + CHUNK_ITEMS,
             "{tried} tried"
         );
     }
