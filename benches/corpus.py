@@ -33,9 +33,14 @@ def build_corpus(datasets, mb, out, headlines=False):
         corpus.append(t)
         size += len(t.encode("utf-8"))
         i += 1
+    write_texts(corpus, out)
+    return corpus, size
+
+
+def write_texts(texts, out):
+    """`texts` as a CSV at `out`: columns `id,text`, ids `a0`, `a1`, .."""
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["id", "text"])
-        for j, t in enumerate(corpus):
+        for j, t in enumerate(texts):
             w.writerow([f"a{j}", t])
-    return corpus, size

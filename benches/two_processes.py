@@ -15,14 +15,13 @@ Standard library only:
     python3 benches/two_processes.py target/release/satire
 """
 import argparse
-import csv
 import os
 import statistics
 import subprocess
 import tempfile
 import time
 
-from corpus import DATASETS, build_corpus
+from corpus import DATASETS, build_corpus, write_texts
 
 
 def run(binary, jobs):
@@ -54,10 +53,7 @@ def main():
         halves = [os.path.join(tmp, f"half{i}.csv") for i in (1, 2)]
         cut = len(texts) // 2
         for path, part in zip(halves, (texts[:cut], texts[cut:])):
-            with open(path, "w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f)
-                w.writerow(["id", "text"])
-                w.writerows([f"a{j}", t] for j, t in enumerate(part))
+            write_texts(part, path)
         ways = {
             "halves one after the other, 1 thread each": [],
             "halves at once, 1 thread each": [],
