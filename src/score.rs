@@ -5,7 +5,7 @@
 //! written not to overflow, so no input gives `inf` or `NaN`.
 
 use crate::model::{Counting, Label, Model};
-use crate::table::{Hit, Lookups, ScoreTable, SeenColumns};
+use crate::table::{Batch, Hit, Lookups, ScoreTable, SeenColumns};
 use crate::tokenize::{text_shape, Cue, Piece, TokenBuffers, Tokenizer, TokenizerConfig};
 
 /// The score of one text.
@@ -252,8 +252,8 @@ impl<'m> Scorer<'m> {
             // Lookups are batched (see `Lookups`); their answers come back
             // in token order, so the sums add up as one at a time would.
             let lookups = &mut self.lookups;
-            let mut settle = |lookups: &mut Lookups| {
-                let hits = lookups.finish(table, text);
+            let mut settle = |lookups: &mut Lookups, batch: Batch| {
+                let hits = lookups.finish(batch, table, text);
                 let known = &mut known;
                 match table.weights_per_token() {
                     1 => add_up::<1>(table, hits, presence, seen, sums, known),
@@ -283,6 +283,9 @@ impl<'m> Scorer<'m> {
             let mut first = true;
             // Whatever was counted before this text is not its tokens.
             lookups.take_asked();
+            // Where the batch stands: here, not in `lookups`, so that it
+            // stays in registers (see `Batch`).
+            let mut batch = Batch::default();
             self.words.for_each_piece(
                 text,
                 &mut self.bufs,
@@ -292,22 +295,22 @@ impl<'m> Scorer<'m> {
                     // tokens, which the lookups count.
                     match piece {
                         Piece::Word(w, head) => {
-                            lookups.word(table, text, w, head);
+                            lookups.word(&mut batch, table, text, w, head);
                             if pairs & !first {
-                                lookups.pair();
+                                lookups.pair(&mut batch);
                             }
                             first = false;
                         }
                         // None: the tokenizer gives no pairs (see above).
                         Piece::Pair(..) => {}
-                        Piece::Cue(c) => lookups.known(cues[c as usize]),
+                        Piece::Cue(c) => lookups.known(&mut batch, cues[c as usize]),
                     }
-                    if lookups.is_full() {
-                        settle(lookups);
+                    if batch.is_full() {
+                        settle(lookups, std::mem::take(&mut batch));
                     }
                 },
             );
-            settle(lookups);
+            settle(lookups, batch);
             tokens = lookups.take_asked();
         }
         let ev = &self.sums;

@@ -1092,7 +1092,7 @@ struct Ask {
 /// the word's two 4-byte stores were then read as one 8-byte load by the
 /// pair after it, which the CPU cannot forward from two stores: it waited
 /// for both to reach the cache, 6.7% of the scorer's samples.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Places(u64);
 
 impl Places {
@@ -1113,7 +1113,7 @@ impl Places {
 }
 
 /// A pair waiting for its words' answers, then for the table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct PairAsk {
     /// The places of its words' answers, left and right.
     words: Places,
@@ -1297,14 +1297,14 @@ pub struct Lookups {
     /// Indices into `asks` of the words that pass the filter, first (the
     /// rest is left from earlier batches; see [`room`]).
     live: Vec<u32>,
+    /// The pairs waiting, first ([`Batch::pairs`] of them; the rest is
+    /// left from earlier batches).
     pairs: Vec<PairAsk>,
     /// The pairs with both words known that pass the filter, first.
     probes: Vec<PairProbe>,
-    /// The places among the answers of the words asked before last and
-    /// last: a pair's left and right.
-    words: Places,
-    /// The [`CARRIED`] answers, then every answer of the batch in order: a
-    /// [`Hit`]'s value (a shadow word's likewise), or [`NONE`].
+    /// The [`CARRIED`] answers, then every answer of the batch in order
+    /// ([`Batch::answers`] in all; the rest is left from earlier batches):
+    /// a [`Hit`]'s value (a shadow word's likewise), or [`NONE`].
     answers: Vec<u64>,
     /// The tokens found, in order, first.
     found: Vec<Hit>,
@@ -1323,11 +1323,13 @@ impl Default for Lookups {
             memo_table: 0,
             asks: Vec::new(),
             live: Vec::new(),
-            pairs: Vec::new(),
+            // Room for a full batch and the piece that fills it (two keys
+            // at most: a word and its pair), so that the asking never
+            // grows them; they grow if asked for more (see `answer`).
+            pairs: vec![PairAsk::default(); BATCH + 2],
             probes: Vec::new(),
-            // No word asked yet: a pair of none.
-            words: Places::CARRIED,
-            answers: vec![NONE; CARRIED],
+            // No word asked yet: the pair of the carried answers is none.
+            answers: vec![NONE; CARRIED + BATCH + 2],
             found: Vec::new(),
             copies: Vec::new(),
             asked: 0,
@@ -1335,11 +1337,66 @@ impl Default for Lookups {
     }
 }
 
-impl Lookups {
+/// Where a batch of [`Lookups`] stands: how many answers and pairs it
+/// holds, and where the last two words' answers are. The caller keeps it,
+/// a local value passed to each call, which the compiler keeps in
+/// registers or its own stack slots through the tokenizer's loop. (As the
+/// lengths of the lookups' vectors, behind a reference, each push stored a
+/// length that the next push to the vector loaded again, and checked it
+/// against the capacity, also loaded: two pushes of an answer and one of
+/// a pair a word. One thread, 100 MB of articles: 3% less user time.)
+///
+/// [`Lookups::finish`] takes the batch; the keys after it go in a new one
+/// ([`Batch::default`]), which starts after the answers it carries.
+#[derive(Debug)]
+pub struct Batch {
+    /// The answers held, the [`CARRIED`] included: the next one's place.
+    answers: usize,
+    /// The pairs waiting.
+    pairs: usize,
+    /// The places among the answers of the words asked before last and
+    /// last: a pair's left and right.
+    words: Places,
+}
+
+impl Default for Batch {
+    /// A batch of no keys yet: a pair asked now is of the answers carried
+    /// from the batch before (none before the first word).
+    fn default() -> Batch {
+        Batch {
+            answers: CARRIED,
+            pairs: 0,
+            words: Places::CARRIED,
+        }
+    }
+}
+
+impl Batch {
     /// Whether the batch is full: time to [`Lookups::finish`] it.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.answers.len() >= CARRIED + BATCH
+        self.answers >= CARRIED + BATCH
+    }
+}
+
+impl Lookups {
+    /// Puts `value` in the batch's next answer.
+    #[inline(always)]
+    fn answer(&mut self, batch: &mut Batch, value: u64) {
+        match self.answers.get_mut(batch.answers) {
+            Some(a) => *a = value,
+            None => self.more_answers(batch.answers, value),
+        }
+        batch.answers += 1;
+    }
+
+    /// Puts `value` at `at`, past the answers' room: for a caller that
+    /// asks on when its batch is full.
+    #[cold]
+    #[inline(never)]
+    fn more_answers(&mut self, at: usize, value: u64) {
+        self.answers.resize(at + 1, NONE);
+        self.answers[at] = value;
     }
 
     /// `s`, whose [`crate::tokenize::head8`] is `head`, as a waiting word:
@@ -1363,8 +1420,8 @@ impl Lookups {
         Part { word, len: s.len() }
     }
 
-    /// Asks for the word `word` of `text` (or a folded copy of one), as
-    /// [`ScoreTable::word`] does; `head` must be its
+    /// Asks for the word `word` of `text` (or a folded copy of one) in
+    /// `batch`, as [`ScoreTable::word`] does; `head` must be its
     /// [`crate::tokenize::head8`].
     ///
     /// Most words of a text are among a few thousand (`the`, `said`,
@@ -1382,20 +1439,26 @@ impl Lookups {
     /// when the table is asked. Answers from one table are never given for
     /// another.
     #[inline(always)]
-    pub fn word(&mut self, table: &ScoreTable, text: &str, word: &str, head: u64) {
+    pub fn word(
+        &mut self,
+        batch: &mut Batch,
+        table: &ScoreTable,
+        text: &str,
+        word: &str,
+        head: u64,
+    ) {
         self.memo_for(table);
-        let at = self.answers.len();
         // Where the answer will be, found in the memo or not: a pair then
         // reads both words' answers the same way, without a branch on the
         // memo's hits and misses (a batch's first pairs may read the
         // answers carried from the batch before).
-        self.words = self.words.then(at as u32);
+        batch.words = batch.words.then(batch.answers as u32);
         debug_assert_eq!(head, head8(word.as_bytes()));
         let h = if word.len() <= 8 {
             let h = hash_word(word.as_bytes(), head);
             if let Some(e) = self.memo.get(memo_index(h) / 2) {
                 if let Some(answer) = e.answer(head) {
-                    self.answers.push(answer);
+                    self.answer(batch, answer);
                     return;
                 }
             }
@@ -1406,22 +1469,31 @@ impl Lookups {
                 let i = RememberedLong::index(first, rest);
                 if let Some(e) = self.memo_long.get(i) {
                     if e.first == first && e.rest == rest {
-                        self.answers.push(e.answer);
+                        let answer = e.answer;
+                        self.answer(batch, answer);
                         return;
                     }
                 }
             }
             hash_bytes(word.as_bytes())
         };
-        self.ask(table, text, h, word, head);
+        self.ask(batch, table, text, h, word, head);
     }
 
     /// Queues the word `word` (as [`Lookups::word`]) for the table, under
     /// the hash `h`, which must be its [`hash_word`] for it to be found:
     /// the memo is not read, and is written when the batch is finished.
     #[inline(always)]
-    fn ask(&mut self, table: &ScoreTable, text: &str, h: u64, word: &str, head: u64) {
-        let at = self.answers.len();
+    fn ask(
+        &mut self,
+        batch: &mut Batch,
+        table: &ScoreTable,
+        text: &str,
+        h: u64,
+        word: &str,
+        head: u64,
+    ) {
+        let at = batch.answers;
         let word = self.part(text, word, head);
         let b = ((h >> 32) as u32 & ((1 << FILTER_BITS) - 1)) as usize;
         prefetch(&table.filter[b / 64]);
@@ -1431,7 +1503,7 @@ impl Lookups {
             at,
             slot: 0,
         });
-        self.answers.push(NONE);
+        self.answer(batch, NONE);
     }
 
     /// Empties the memo if its answers are not `table`'s.
@@ -1457,13 +1529,26 @@ impl Lookups {
     /// [`Lookups::word`] (of the same table), the earlier one on the left,
     /// as [`ScoreTable::get`] of `"left right"` would find it. With fewer
     /// than two words asked, it is none.
-    #[inline]
-    pub fn pair(&mut self) {
-        self.pairs.push(PairAsk {
-            words: self.words,
-            at: self.answers.len() as u32,
-        });
-        self.answers.push(NONE);
+    #[inline(always)]
+    pub fn pair(&mut self, batch: &mut Batch) {
+        let ask = PairAsk {
+            words: batch.words,
+            at: batch.answers as u32,
+        };
+        match self.pairs.get_mut(batch.pairs) {
+            Some(p) => *p = ask,
+            None => self.more_pairs(batch.pairs, ask),
+        }
+        batch.pairs += 1;
+        self.answer(batch, NONE);
+    }
+
+    /// Puts `ask` at `at`, past the pairs' room (see `more_answers`).
+    #[cold]
+    #[inline(never)]
+    fn more_pairs(&mut self, at: usize, ask: PairAsk) {
+        self.pairs.resize(at + 1, PairAsk::default());
+        self.pairs[at] = ask;
     }
 
     /// The number of keys asked (a word, a pair or an answer known: a
@@ -1475,15 +1560,17 @@ impl Lookups {
 
     /// Queues an answer known already, to come out in its turn.
     #[inline]
-    pub fn known(&mut self, hit: Option<Hit>) {
-        self.answers.push(hit.map_or(NONE, |h| h.0));
+    pub fn known(&mut self, batch: &mut Batch, hit: Option<Hit>) {
+        self.answer(batch, hit.map_or(NONE, |h| h.0));
     }
 
-    /// The tokens found for the waiting keys of `text`, in the order
-    /// asked (the keys not found leave no gap); empties the batch. `text`
-    /// must be the text the words were asked from: given another, words
-    /// are compared with whatever bytes lie at their places, if any.
-    pub fn finish(&mut self, table: &ScoreTable, text: &str) -> &[Hit] {
+    /// The tokens found for the keys of `batch` (from `text`), in the
+    /// order asked (the keys not found leave no gap). `text` must be the
+    /// text the words were asked from: given another, words are compared
+    /// with whatever bytes lie at their places, if any. The keys after
+    /// these go in a new batch ([`Batch::default`]): the answers of this
+    /// one's last two words are carried to it for its first pairs.
+    pub fn finish(&mut self, batch: Batch, table: &ScoreTable, text: &str) -> &[Hit] {
         let mask = table.slots.len() - 1;
         // The words that pass the filter, and their first slots prefetched
         // (slot 0, always cached, for the rest).
@@ -1548,10 +1635,11 @@ impl Lookups {
         // Slices, not the vectors: the loops below then keep their
         // pointers and lengths in registers, where stores through the
         // vectors made them reload both from `self` at every element.
-        let probes = room(&mut self.probes, self.pairs.len(), PairProbe::default());
-        let answers = &mut self.answers[..];
+        let pairs = self.pairs.get(..batch.pairs).unwrap_or_default();
+        let probes = room(&mut self.probes, pairs.len(), PairProbe::default());
+        let answers = self.answers.get_mut(..batch.answers).unwrap_or_default();
         let mut n = 0;
-        for p in &self.pairs {
+        for p in pairs {
             let value = |i: u32| Hit::column_of(answers.get(i as usize).copied().unwrap_or(NONE));
             let [l, r] = p.words.get().map(value);
             let key = pair_key(l, r);
@@ -1587,15 +1675,14 @@ impl Lookups {
         let found_n = n;
         // The last two words' answers carried to the next batch's first
         // pairs.
-        let carried = self
+        let carried = batch
             .words
             .get()
             .map(|i| self.answers.get(i as usize).copied().unwrap_or(NONE));
-        self.answers.clear();
-        self.answers.extend_from_slice(&carried);
-        self.words = Places::CARRIED;
+        if let Some(c) = self.answers.get_mut(..CARRIED) {
+            c.copy_from_slice(&carried);
+        }
         self.asks.clear();
-        self.pairs.clear();
         self.copies.clear();
         self.found.get(..found_n).unwrap_or_default()
     }
@@ -1747,11 +1834,12 @@ mod tests {
         let mut asked = Vec::new();
         let mut want = Vec::new();
         let mut lookups = Lookups::default();
+        let mut batch = Batch::default();
         let mut got: Vec<Hit> = Vec::new();
         let head = |s: &str| crate::tokenize::head8(s.as_bytes());
         let h = |s: &str| hash_word(s.as_bytes(), head(s));
         // Before any word, a pair is none.
-        lookups.pair();
+        lookups.pair(&mut batch);
         asked.push("a pair before any word".to_string());
         want.push(None);
         for i in 0..1000usize {
@@ -1763,55 +1851,68 @@ mod tests {
             folded.clear();
             folded.push_str(&long(i));
             let prev = format!("w{}", i.saturating_sub(1));
-            let mut ask = |lookups: &mut Lookups, what: String, hit: Option<Hit>| {
-                asked.push(what);
-                want.push(hit);
-                if lookups.is_full() {
-                    got.extend_from_slice(lookups.finish(&t, &text));
-                }
-            };
-            let word = |lookups: &mut Lookups, s: &str| {
-                lookups.word(&t, &text, s, head(s));
+            let mut ask =
+                |lookups: &mut Lookups, batch: &mut Batch, what: String, hit: Option<Hit>| {
+                    asked.push(what);
+                    want.push(hit);
+                    if batch.is_full() {
+                        got.extend_from_slice(lookups.finish(std::mem::take(batch), &t, &text));
+                    }
+                };
+            let word = |lookups: &mut Lookups, batch: &mut Batch, s: &str| {
+                lookups.word(batch, &t, &text, s, head(s));
                 t.get(s)
             };
-            let hit = word(&mut lookups, in_text);
-            ask(&mut lookups, "w in the text".into(), hit);
-            let hit = word(&mut lookups, &folded);
-            ask(&mut lookups, "long folded".into(), hit);
-            let hit = word(&mut lookups, lt);
-            ask(&mut lookups, "long in the text".into(), hit);
+            let hit = word(&mut lookups, &mut batch, in_text);
+            ask(&mut lookups, &mut batch, "w in the text".into(), hit);
+            let hit = word(&mut lookups, &mut batch, &folded);
+            ask(&mut lookups, &mut batch, "long folded".into(), hit);
+            let hit = word(&mut lookups, &mut batch, lt);
+            ask(&mut lookups, &mut batch, "long in the text".into(), hit);
             // A long left word from the text.
-            let hit = word(&mut lookups, in_text);
-            ask(&mut lookups, "w in the text".into(), hit);
-            lookups.pair();
+            let hit = word(&mut lookups, &mut batch, in_text);
+            ask(&mut lookups, &mut batch, "w in the text".into(), hit);
+            lookups.pair(&mut batch);
             ask(
                 &mut lookups,
+                &mut batch,
                 format!("pair {lt} {w}"),
                 t.get(&format!("{lt} {w}")),
             );
-            let hit = word(&mut lookups, &prev);
-            ask(&mut lookups, "the w before".into(), hit);
-            let hit = word(&mut lookups, in_text);
-            ask(&mut lookups, "w in the text".into(), hit);
-            lookups.pair();
+            let hit = word(&mut lookups, &mut batch, &prev);
+            ask(&mut lookups, &mut batch, "the w before".into(), hit);
+            let hit = word(&mut lookups, &mut batch, in_text);
+            ask(&mut lookups, &mut batch, "w in the text".into(), hit);
+            lookups.pair(&mut batch);
             ask(
                 &mut lookups,
+                &mut batch,
                 format!("pair {prev} {w}"),
                 t.get(&format!("{prev} {w}")),
             );
             // A long right word, copied.
-            let hit = word(&mut lookups, &folded);
-            ask(&mut lookups, "long folded".into(), hit);
-            lookups.pair();
+            let hit = word(&mut lookups, &mut batch, &folded);
+            ask(&mut lookups, &mut batch, "long folded".into(), hit);
+            lookups.pair(&mut batch);
             let pair = format!("{w} {folded}");
-            ask(&mut lookups, format!("pair {pair}"), t.get(&pair));
-            lookups.known(Some(Hit(i as u64)));
-            ask(&mut lookups, "known".into(), Some(Hit(i as u64)));
+            ask(
+                &mut lookups,
+                &mut batch,
+                format!("pair {pair}"),
+                t.get(&pair),
+            );
+            lookups.known(&mut batch, Some(Hit(i as u64)));
+            ask(
+                &mut lookups,
+                &mut batch,
+                "known".into(),
+                Some(Hit(i as u64)),
+            );
             let other = format!("w{}", (i + 3) % 3000);
-            lookups.ask(&t, &text, h(&other), in_text, head(in_text));
-            ask(&mut lookups, format!("{w} as {other}"), None);
+            lookups.ask(&mut batch, &t, &text, h(&other), in_text, head(in_text));
+            ask(&mut lookups, &mut batch, format!("{w} as {other}"), None);
         }
-        got.extend_from_slice(lookups.finish(&t, &text));
+        got.extend_from_slice(lookups.finish(batch, &t, &text));
         let found: Vec<(&String, Hit)> = asked
             .iter()
             .zip(&want)
@@ -1832,7 +1933,45 @@ mod tests {
         for (got, (what, want)) in got.iter().zip(&found) {
             assert_eq!(got, want, "{what}");
         }
-        assert!(lookups.finish(&t, &text).is_empty());
+        assert!(lookups.finish(Batch::default(), &t, &text).is_empty());
+    }
+
+    #[test]
+    fn a_batch_asked_past_its_room_still_answers_every_key_in_order() {
+        // A caller that never checks `Batch::is_full`: keys past the room
+        // of a full batch, words (from the table, then from the memo),
+        // pairs and known answers, are answered all the same.
+        let tokens = words_pairs_and(3000, |i| format!("<c{i}>"));
+        let t = table(&tokens);
+        let text: String = (0..2999).map(|i| format!("w{i} ")).collect();
+        let mut lookups = Lookups::default();
+        for round in 0..2 {
+            let mut batch = Batch::default();
+            let mut want = Vec::new();
+            let mut prev: Option<&str> = None;
+            for w in text.split_whitespace() {
+                lookups.word(&mut batch, &t, &text, w, head8(w.as_bytes()));
+                want.extend(t.get(w));
+                if let Some(p) = prev {
+                    lookups.pair(&mut batch);
+                    want.extend(t.get(&format!("{p} {w}")));
+                }
+                prev = Some(w);
+            }
+            lookups.known(&mut batch, Some(Hit(7)));
+            want.push(Hit(7));
+            assert!(batch.answers > 10 * BATCH);
+            let got = lookups.finish(batch, &t, &text).to_vec();
+            // Words w0, w3, .. and the pairs "w0 w1", "w3 w4", ..
+            assert_eq!(want.len(), 2001);
+            assert_eq!(got, want, "round {round}");
+        }
+        // The next batch carries on from the last two words: their pair,
+        // and none of the earlier batch's answers.
+        let mut batch = Batch::default();
+        lookups.pair(&mut batch);
+        let got = lookups.finish(batch, &t, &text).to_vec();
+        assert_eq!(got, [t.get("w2997 w2998").unwrap()]);
     }
 
     #[test]
@@ -1877,16 +2016,19 @@ mod tests {
         let mut lookups = Lookups::default();
         let mut ask = |t: &ScoreTable, times: usize| {
             let mut got = Vec::new();
+            let mut batch = Batch::default();
             for _ in 0..times {
                 for w in text.split(' ') {
                     let head = crate::tokenize::head8(w.as_bytes());
-                    lookups.word(t, text, w, head);
-                    if lookups.is_full() {
-                        got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
+                    lookups.word(&mut batch, t, text, w, head);
+                    if batch.is_full() {
+                        let hits = lookups.finish(std::mem::take(&mut batch), t, text);
+                        got.extend(hits.iter().map(|&h| t.column(h)));
                     }
                 }
             }
-            got.extend(lookups.finish(t, text).iter().map(|&h| t.column(h)));
+            let hits = lookups.finish(batch, t, text);
+            got.extend(hits.iter().map(|&h| t.column(h)));
             got
         };
         let (once1, once2) = ([0, 1, 2, 3, 4], [2, 0]);
@@ -1962,9 +2104,10 @@ mod tests {
                     rest,
                     answer,
                 };
-                lookups.word(&t, asked, asked, 0);
+                let mut batch = Batch::default();
+                lookups.word(&mut batch, &t, asked, asked, 0);
                 let got = lookups
-                    .finish(&t, asked)
+                    .finish(batch, &t, asked)
                     .iter()
                     .map(|h| h.0)
                     .collect::<Vec<_>>();
@@ -1978,12 +2121,13 @@ mod tests {
         }
         // Found or not, words of 9 to 16 bytes are remembered; others not.
         let mut lookups = Lookups::default();
+        let mut batch = Batch::default();
         let text = "aaaaaaaaaa notinthetable aaaaaaaaaaaaaaaaa";
         for w in text.split(' ') {
             let head = crate::tokenize::head8(w.as_bytes());
-            lookups.word(&t, text, w, head);
+            lookups.word(&mut batch, &t, text, w, head);
         }
-        lookups.finish(&t, text);
+        lookups.finish(batch, &t, text);
         let remembered = |w: &str| {
             let Some((first, rest)) = RememberedLong::ends(w.as_bytes()) else {
                 return false;
