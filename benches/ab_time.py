@@ -6,8 +6,11 @@ with --headlines, the headline sets' train.csv texts instead),
 then runs `BIN score --threads N articles.csv -o OUT -q` (--threads, default
 1) for A and B in alternation, --runs times each (default 7), and prints each
 run's user CPU seconds, the medians of user and of wall-clock seconds, and
-B/A (with more than one thread, wall-clock time is what the user waits). Alternating spreads a busy spell of a shared
-machine over both. It also says whether the two outputs are identical (they
+B/A (with more than one thread, wall-clock time is what the user waits), then
+the lower quartile and the fastest run of each. Alternating spreads a busy
+spell of a shared machine over both; a busy spell only ever adds time, so
+the quartile and the fastest run, taken in its quiet moments, swing less
+than the median when the host is busy. It also says whether the two outputs are identical (they
 differ when the binaries carry different built-in models). Standard library
 only:
 
@@ -65,9 +68,12 @@ def main():
           "alternating; outputs " + ("identical" if same else "differ"))
     for k in "ab":
         print(f"{k.upper()} user: " + " ".join(f"{s:.2f}" for s in secs[k]))
-    for what, t in (("user", secs), ("wall", walls)):
-        ma, mb = statistics.median(t["a"]), statistics.median(t["b"])
-        print(f"median {what} seconds: A {ma:.3f}  B {mb:.3f}  B/A {mb / ma:.3f}")
+    quartile = lambda v: sorted(v)[len(v) // 4]
+    for name, of in (("median", statistics.median), ("lower-quartile", quartile),
+                     ("fastest", min)):
+        for what, t in (("user", secs), ("wall", walls)):
+            ma, mb = of(t["a"]), of(t["b"])
+            print(f"{name} {what} seconds: A {ma:.3f}  B {mb:.3f}  B/A {mb / ma:.3f}")
 
 
 if __name__ == "__main__":
