@@ -283,8 +283,9 @@ impl<'m> Scorer<'m> {
             let mut first = true;
             // Whatever was counted before this text is not its tokens.
             lookups.take_asked();
-            // Where the batch stands: here, not in `lookups`, so that it
-            // stays in registers (see `Batch`).
+            // Where the batch stands: here, not in `lookups`, so that the
+            // compiler keeps it in registers or its own stack slots (see
+            // `Batch`).
             let mut batch = Batch::default();
             self.words.for_each_piece(
                 text,
