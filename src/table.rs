@@ -1383,20 +1383,8 @@ impl Lookups {
     /// Puts `value` in the batch's next answer.
     #[inline(always)]
     fn answer(&mut self, batch: &mut Batch, value: u64) {
-        match self.answers.get_mut(batch.answers) {
-            Some(a) => *a = value,
-            None => self.more_answers(batch.answers, value),
-        }
+        put(&mut self.answers, batch.answers, value);
         batch.answers += 1;
-    }
-
-    /// Puts `value` at `at`, past the answers' room: for a caller that
-    /// asks on when its batch is full.
-    #[cold]
-    #[inline(never)]
-    fn more_answers(&mut self, at: usize, value: u64) {
-        self.answers.resize(at + 1, NONE);
-        self.answers[at] = value;
     }
 
     /// `s`, whose [`crate::tokenize::head8`] is `head`, as a waiting word:
@@ -1535,20 +1523,9 @@ impl Lookups {
             words: batch.words,
             at: batch.answers as u32,
         };
-        match self.pairs.get_mut(batch.pairs) {
-            Some(p) => *p = ask,
-            None => self.more_pairs(batch.pairs, ask),
-        }
+        put(&mut self.pairs, batch.pairs, ask);
         batch.pairs += 1;
         self.answer(batch, NONE);
-    }
-
-    /// Puts `ask` at `at`, past the pairs' room (see `more_answers`).
-    #[cold]
-    #[inline(never)]
-    fn more_pairs(&mut self, at: usize, ask: PairAsk) {
-        self.pairs.resize(at + 1, PairAsk::default());
-        self.pairs[at] = ask;
     }
 
     /// The number of keys asked (a word, a pair or an answer known: a
@@ -1686,6 +1663,25 @@ impl Lookups {
         self.copies.clear();
         self.found.get(..found_n).unwrap_or_default()
     }
+}
+
+/// Puts `value` at `at` in `v`, which a batch fills in order (so `at` is
+/// at most its length): in the room it keeps, or grown by one for a
+/// caller that asks past a full batch.
+#[inline(always)]
+fn put<T: Copy>(v: &mut Vec<T>, at: usize, value: T) {
+    match v.get_mut(at) {
+        Some(x) => *x = value,
+        None => grow_to(v, at, value),
+    }
+}
+
+/// `v` grown to hold `value` at `at` (and at any place before it past its
+/// length): out of the asking loop.
+#[cold]
+#[inline(never)]
+fn grow_to<T: Copy>(v: &mut Vec<T>, at: usize, value: T) {
+    v.resize(at + 1, value);
 }
 
 /// The first `len` elements of `v`, grown to hold them (with `fill`) but
