@@ -99,6 +99,10 @@ foo,\"bar,baz\"
 #![deny(missing_docs)]
 #![no_std]
 
+// For `is_x86_feature_detected!` (patch for satire: PATCHED.md).
+#[cfg(target_arch = "x86_64")]
+extern crate std;
+
 pub use crate::reader::{
     ReadFieldNoCopyResult, ReadFieldResult, ReadRecordNoCopyResult,
     ReadRecordResult, Reader, ReaderBuilder,
