@@ -1370,6 +1370,12 @@ fn span_to_quote(rest: &[u8], quote: u8) -> (usize, u64) {
             return unsafe { span_to_quote_avx2(rest, quote) };
         }
     }
+    span_to_quote_memchr(rest, quote)
+}
+
+/// [`span_to_quote`] without AVX2: a search, then a count.
+#[inline(always)]
+fn span_to_quote_memchr(rest: &[u8], quote: u8) -> (usize, u64) {
     let n = memchr::memchr(quote, rest).unwrap_or(rest.len());
     (n, lines_in(&rest[..n]))
 }
@@ -1423,14 +1429,15 @@ unsafe fn span_to_quote_avx2(rest: &[u8], quote: u8) -> (usize, u64) {
         lines += total(acc);
     }
     // The last bytes, fewer than 32.
-    let n = i + memchr::memchr(quote, &rest[i..]).unwrap_or(len - i);
-    (n, lines + lines_in(&rest[i..n]))
+    let (n, last) = span_to_quote_memchr(&rest[i..], quote);
+    (i + n, lines + last)
 }
 
-/// [`span_to_quote`] against a byte loop (patch for satire: PATCHED.md).
+/// [`span_to_quote`] (AVX2 where the CPU has it) and the path without
+/// AVX2 against a byte loop (patch for satire: PATCHED.md).
 #[cfg(test)]
 mod span_tests {
-    use super::span_to_quote;
+    use super::{span_to_quote, span_to_quote_memchr};
 
     fn by_bytes(rest: &[u8], quote: u8) -> (usize, u64) {
         let n = rest.iter().position(|&b| b == quote).unwrap_or(rest.len());
@@ -1464,14 +1471,17 @@ mod span_tests {
             for quote in [b'"', b'\''] {
                 for start in [0, 1, 31] {
                     let rest = &buf[start.min(len)..len];
-                    assert_eq!(
-                        span_to_quote(rest, quote),
-                        by_bytes(rest, quote),
-                        "round {} quote {} start {}",
-                        round,
-                        quote,
-                        start
-                    );
+                    let want = by_bytes(rest, quote);
+                    for (path, got) in [
+                        ("span_to_quote", span_to_quote(rest, quote)),
+                        ("memchr", span_to_quote_memchr(rest, quote)),
+                    ] {
+                        assert_eq!(
+                            got, want,
+                            "{} round {} quote {} start {}",
+                            path, round, quote, start
+                        );
+                    }
                 }
             }
         }
@@ -1480,10 +1490,13 @@ mod span_tests {
     #[test]
     fn span_to_quote_counts_line_feeds_past_255_blocks() {
         let mut buf = [b'\n'; 20_000];
-        assert_eq!(span_to_quote(&buf, b'"'), (20_000, 20_000));
-        buf[17_001] = b'"';
-        assert_eq!(span_to_quote(&buf, b'"'), (17_001, 17_001));
-        assert_eq!(span_to_quote(&buf[17_001..], b'"'), (0, 0));
+        for span in [span_to_quote, span_to_quote_memchr] {
+            buf[17_001] = b'\n';
+            assert_eq!(span(&buf, b'"'), (20_000, 20_000));
+            buf[17_001] = b'"';
+            assert_eq!(span(&buf, b'"'), (17_001, 17_001));
+            assert_eq!(span(&buf[17_001..], b'"'), (0, 0));
+        }
     }
 }
 
