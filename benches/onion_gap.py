@@ -117,7 +117,7 @@ def satire_trains_and_predicts(exe, tmp, train_paths, held_texts, drop_held=Fals
     drop = ["--heldout", held] if drop_held else []
     subprocess.run([exe, "train", "-o", model, *train_paths, *drop], check=True,
                    capture_output=True)
-    out = subprocess.run([exe, "score", "--quiet", "-m", model, os.path.join(tmp, "held.csv")],
+    out = subprocess.run([exe, "score", "--quiet", "-m", model, held],
                          check=True, capture_output=True, text=True).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     if len(rows) != len(held_texts) or any(r["error"] for r in rows):
