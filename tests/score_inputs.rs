@@ -233,6 +233,14 @@ fn a_bad_setting_stops_before_any_output() {
         ("score", "--threshold", "1.5"),
         ("score", "--unsure", "0.5"),
         ("explain", "--threads", "0"),
+        // Negative numbers reach the flag's own check (or its parser),
+        // not clap's "unexpected argument '-0'" with a tip to write
+        // `-- -0.5`, which would make the value a path.
+        ("score", "--threshold", "-0.5"),
+        ("score", "--unsure", "-1"),
+        ("score", "--threads", "-2"),
+        ("explain", "--threads", "-1"),
+        ("eval", "--threshold", "-0.5"),
     ] {
         let out = satire(&[verb, flag, value, "corpus/seeds"], None);
         assert_eq!(out.status.code(), Some(2), "{verb} {flag} {value}");
@@ -241,7 +249,12 @@ fn a_bad_setting_stops_before_any_output() {
             "{verb} {flag} {value} wrote: {}",
             stdout(&out)
         );
-        assert!(stderr(&out).contains(flag), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(flag), "{err}");
+        if value.starts_with('-') {
+            assert!(err.contains(value), "{verb} {flag} {value}: {err}");
+            assert!(!err.contains("unexpected argument"), "{err}");
+        }
     }
 }
 

@@ -126,6 +126,28 @@ fn bad_parameters_are_refused_before_reading() {
         "{}",
         stderr(&out)
     );
+    // The same values as separate words: clap took `-1` for a flag.
+    for (flag, value, says) in [
+        ("--alpha", "-1", "alpha must be positive"),
+        ("--borrow", "-0.1", "borrow must be 0 or more"),
+        (
+            "--prior-satire",
+            "-0.2",
+            "prior-satire must be strictly between 0 and 1",
+        ),
+        ("--min-df", "-1", "--min-df"),
+    ] {
+        let out = satire(
+            &["train", "-o", "/nonexistent/m", "corpus/seeds", flag, value],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(says) && err.contains(value),
+            "{flag} {value}: {err}"
+        );
+    }
 }
 
 #[test]

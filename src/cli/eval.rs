@@ -26,14 +26,14 @@ pub struct Args {
     #[command(flatten)]
     pub model: ModelArg,
     /// Stratified K-fold cross-validation of training on each PATH.
-    #[arg(long, value_name = "K")]
+    #[arg(long, allow_negative_numbers = true, value_name = "K")]
     pub folds: Option<usize>,
     /// With --folds: train on all PATHs together (each one a component, as
     /// `satire train` does) and report each PATH's out-of-fold figures.
     #[arg(long, requires = "folds")]
     pub together: bool,
     /// P(satire) at or above this counts as a `satire` prediction.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub threshold: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

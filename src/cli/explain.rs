@@ -38,10 +38,20 @@ pub struct Args {
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Cue tokens shown in each direction.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 10,
+        value_name = "N"
+    )]
     pub top: usize,
     /// Sentences shown in text output (JSON always has all of them).
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 5,
+        value_name = "N"
+    )]
     pub sentences: usize,
     /// Explain the raw naive-Bayes posterior instead of the calibrated one.
     #[arg(long)]
@@ -50,7 +60,7 @@ pub struct Args {
     pub input: InputArgs,
     /// Explaining threads [default: one per core]. Output is in input
     /// order and the same for any number.
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub threads: Option<usize>,
 }
 

@@ -13,11 +13,11 @@ pub struct Args {
     #[arg(value_name = "MODEL")]
     pub model: Option<PathBuf>,
     /// Cue words to list per class.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     pub top: usize,
     /// Only list tokens seen at least this many times in training, so that
     /// rare names do not dominate.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     pub min_count: u64,
     /// Print JSON instead of text.
     #[arg(long)]

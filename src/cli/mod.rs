@@ -122,7 +122,7 @@ pub struct InputArgs {
     #[arg(long, value_enum)]
     pub stdin: Option<StdinFormat>,
     /// Items larger than this many bytes get an error row.
-    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
 }
 

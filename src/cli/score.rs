@@ -33,10 +33,15 @@ pub struct Args {
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Csv)]
     pub format: OutputFormat,
     /// P(satire) at or above this is labelled `satire`.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub threshold: f64,
     /// Label `unsure` when P(satire) is within this distance of the threshold.
-    #[arg(long, default_value_t = 0.0, value_name = "WIDTH")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 0.0,
+        value_name = "WIDTH"
+    )]
     pub unsure: f64,
     /// Report the raw naive-Bayes posterior instead of the calibrated one.
     #[arg(long)]
@@ -58,7 +63,7 @@ pub struct Args {
     /// and writing take turns on one thread; with more, a reader thread
     /// cuts the input into chunks, each scoring thread takes the next
     /// chunk when it is free, and rows are written in input order.
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub threads: Option<usize>,
     /// Score through the reference path (unicode-segmentation for every
     /// word, a hash map lookup per token string): slow, and byte-identical

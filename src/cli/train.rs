@@ -13,25 +13,25 @@ use super::ColumnArgs;
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrainOpts {
     /// Additive smoothing (> 0).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub alpha: f64,
     /// Keep tokens found in at least this many documents.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2)]
     pub min_df: u32,
     /// Keep at most this many tokens (the most frequent by document count).
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200_000)]
     pub max_features: usize,
     /// Memory budget of each dense chunk handed to linfa, in MiB.
-    #[arg(long, default_value_t = satire::train::DEFAULT_CHUNK_MB)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = satire::train::DEFAULT_CHUNK_MB)]
     pub chunk_mb: usize,
     /// Class prior of satire, in (0, 1) [default: the training balance].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub prior_satire: Option<f64>,
     /// Do not calibrate: scores are the raw naive-Bayes posterior.
     #[arg(long)]
     pub no_calibrate: bool,
     /// Folds used to fit the calibration.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5)]
     pub calibration_folds: usize,
     /// Pool all training files into one component (default: one component
     /// per training file, mixed by a router).
@@ -39,7 +39,7 @@ pub struct TrainOpts {
     pub one_component: bool,
     /// Each component starts from the other components' counts, scaled to
     /// this share of its own token total (0: no borrowing).
-    #[arg(long, default_value_t = train::DEFAULT_BORROW)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = train::DEFAULT_BORROW)]
     pub borrow: f64,
     /// `--borrow` for one component (repeatable): NAME is its training
     /// path as given, as `satire inspect` lists it.
