@@ -204,3 +204,42 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+    use std::any::TypeId;
+
+    #[test]
+    fn every_numeric_option_takes_a_negative_value_to_its_own_check() {
+        // Without `allow_negative_numbers`, clap reads `--threshold -0.5`
+        // as an unknown flag `-0` and suggests `-- -0.5`, which would make
+        // the value a path: an option added later gets the same.
+        let numeric = [
+            TypeId::of::<f64>(),
+            TypeId::of::<u32>(),
+            TypeId::of::<u64>(),
+            TypeId::of::<usize>(),
+        ];
+        let cli = Cli::command();
+        let mut checked = 0;
+        for verb in cli.get_subcommands() {
+            for arg in verb.get_arguments() {
+                let parses = arg.get_value_parser().type_id();
+                if numeric.iter().any(|t| parses == *t) {
+                    assert!(
+                        arg.is_allow_negative_numbers_set(),
+                        "satire {} --{}",
+                        verb.get_name(),
+                        arg.get_id()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        // Not a walk over nothing: 26 today (train's settings counted in
+        // `train` and in `eval`, `--max-bytes` in `score` and `explain`).
+        assert!(checked >= 20, "{checked} numeric options found");
+    }
+}
