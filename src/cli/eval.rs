@@ -25,7 +25,9 @@ pub struct Args {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub model: ModelArg,
-    /// Stratified K-fold cross-validation of training on each PATH.
+    /// Stratified K-fold cross-validation of training on each PATH. A
+    /// fold's model is trained without the rows whose text (case and
+    /// punctuation folded, as --heldout compares) is one the fold holds out.
     #[arg(long, allow_negative_numbers = true, value_name = "K")]
     pub folds: Option<usize>,
     /// With --folds: train on all PATHs together (each one a component, as
@@ -54,6 +56,10 @@ pub enum Format {
 struct Report {
     path: String,
     mode: String,
+    /// With --folds: how many of this PATH's rows a fold left out of its
+    /// training part as twins of the texts it holds out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    twins_left_out: Option<u64>,
     #[serde(flatten)]
     metrics: Metrics,
 }
@@ -65,6 +71,12 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         "== {} ({}, {} texts, threshold {})",
         r.path, r.mode, m.n, m.threshold
     )?;
+    if let Some(n) = r.twins_left_out {
+        writeln!(
+            out,
+            "twins     {n} training rows left out of a fold that holds out the same text"
+        )?;
+    }
     writeln!(out, "accuracy  {:.4}", m.accuracy)?;
     for (name, c) in [("satire", &m.satire), ("real", &m.real)] {
         writeln!(
@@ -115,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 reports.push(Report {
                     path: path.display().to_string(),
                     mode: "model".into(),
+                    twins_left_out: None,
                     metrics: evaluate(&truth, &p, args.threshold),
                 });
             }
@@ -132,13 +145,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for paths in groups {
                 let set = train::load(&paths, &[], &cols)?;
                 let truth: Vec<Label> = set.examples.iter().map(|e| e.label).collect();
-                let p = train::cross_validate(&params, &set, k)?;
+                let cv = train::cross_validate(&params, &set, k)?;
                 for (si, path) in paths.iter().enumerate() {
                     let idx: Vec<usize> = (0..truth.len())
                         .filter(|&i| set.source_of[i] == si)
                         .collect();
                     let t: Vec<Label> = idx.iter().map(|&i| truth[i]).collect();
-                    let q: Vec<f64> = idx.iter().map(|&i| p[i]).collect();
+                    let q: Vec<f64> = idx.iter().map(|&i| cv.p[i]).collect();
                     reports.push(Report {
                         path: path.display().to_string(),
                         mode: if paths.len() > 1 {
@@ -149,6 +162,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         } else {
                             format!("{k}-fold cross-validation")
                         },
+                        twins_left_out: Some(cv.twins_left_out[si]),
                         metrics: evaluate(&t, &q, args.threshold),
                     });
                 }
