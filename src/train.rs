@@ -1120,6 +1120,19 @@ pub struct CrossValidation {
     pub twins_left_out: Vec<u64>,
 }
 
+/// The fold [`cross_validate`] holds each example out in: stratified by
+/// (source, label), the `i`-th example of each in input order going to
+/// fold `i % k`.
+pub fn cross_validation_folds(set: &TrainingSet, k: usize) -> Vec<usize> {
+    let keys: Vec<(usize, Label)> = set
+        .source_of
+        .iter()
+        .zip(&set.examples)
+        .map(|(&s, e)| (s, e.label))
+        .collect();
+    stratified_folds(&keys, k)
+}
+
 /// K-fold cross-validation of [`fit`] on `set`: folds stratified by
 /// (source, label); returns each example's out-of-fold P(satire), in
 /// input order.
@@ -1140,13 +1153,7 @@ pub fn cross_validate(
     if k < 2 {
         return Err(Error::Param("folds must be at least 2".into()));
     }
-    let keys: Vec<(usize, Label)> = set
-        .source_of
-        .iter()
-        .zip(&set.examples)
-        .map(|(&s, e)| (s, e.label))
-        .collect();
-    let fold_of = stratified_folds(&keys, k);
+    let fold_of = cross_validation_folds(set, k);
     let texts: Vec<String> = set.examples.iter().map(|e| overlap_key(&e.text)).collect();
     let sources =
         (set.source_of.iter().max()).map_or(set.sources.len(), |&s| (s + 1).max(set.sources.len()));

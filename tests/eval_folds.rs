@@ -7,17 +7,16 @@ use common::*;
 
 use std::path::PathBuf;
 
-use satire::eval::stratified_folds;
 use satire::io::Columns;
-use satire::model::Label;
-use satire::train::{self, overlap_key, TrainParams, TrainingSet};
+use satire::train::{self, overlap_key, TrainParams};
 
 /// The seeds' sentences (three words or more) dealt into two CSV sources,
 /// each with both classes; the second also holds, upper-cased and without
 /// its full stop, a copy of some sentences of the first (about one in
 /// six: `twins` such pairs), as the two headline sets share The Onion's headlines. The copies
 /// are chosen so that two folds split every pair: a row's fold is its place
-/// among its source's rows of its label, modulo 2 (`stratified_folds`). A
+/// among its source's rows of its label, modulo 2
+/// (`train::cross_validation_folds`). A
 /// third file holds both sources' rows.
 fn sources_with_twins(dir: &std::path::Path) -> (Vec<PathBuf>, usize) {
     let mut files = [Vec::new(), Vec::new()];
@@ -55,16 +54,6 @@ fn params() -> satire::train::ValidTrainParams {
     .unwrap()
 }
 
-fn fold_of(set: &TrainingSet, k: usize) -> Vec<usize> {
-    let keys: Vec<(usize, Label)> = set
-        .source_of
-        .iter()
-        .zip(&set.examples)
-        .map(|(&s, e)| (s, e.label))
-        .collect();
-    stratified_folds(&keys, k)
-}
-
 #[test]
 fn a_fold_never_trains_on_the_twin_of_a_text_it_holds_out() {
     let dir = tempfile::tempdir().unwrap();
@@ -72,7 +61,7 @@ fn a_fold_never_trains_on_the_twin_of_a_text_it_holds_out() {
     let set = train::load(&paths[..2], &[], &Columns::default()).unwrap();
     let keys: Vec<String> = set.examples.iter().map(|e| overlap_key(&e.text)).collect();
     let cv = train::cross_validate(&params(), &set, 2).unwrap();
-    let fold_of = fold_of(&set, 2);
+    let fold_of = train::cross_validation_folds(&set, 2);
 
     let mut split_pairs = 0;
     for f in 0..2 {
