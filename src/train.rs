@@ -1143,8 +1143,9 @@ pub fn cross_validation_folds(set: &TrainingSet, k: usize) -> Vec<usize> {
 /// as `satire train --heldout` leaves out the texts of a test file. The two
 /// headline sets share thousands of The Onion's headlines, so without this
 /// a held-out headline's twin in the other set was trained on (through the
-/// borrowed prior) and the pooled figures were too kind. A text with no
-/// letter or digit has an empty key and is never taken for a twin.
+/// borrowed prior), and the pooled figures measured models that had seen
+/// the texts they scored. A text with no letter or digit has an empty key
+/// and is never taken for a twin.
 pub fn cross_validate(
     params: &ValidTrainParams,
     set: &TrainingSet,
