@@ -1175,11 +1175,19 @@ pub fn cross_validate(
         }
         let model =
             fit(params, &set.subset(|i| fold_of[i] != f && !twin(i))).map_err(|e| match e {
-                Error::Data(m) => Error::Data(format!(
-                    "cross-validation fold {} of {k}, trained without the {left_out} rows \
-                 that repeat a text it holds out: {m}",
-                    f + 1
-                )),
+                Error::Data(m) => {
+                    let without = match left_out {
+                        0 => String::new(),
+                        1 => ", trained without the 1 row that repeats a text it holds out".into(),
+                        n => format!(
+                            ", trained without the {n} rows that repeat a text it holds out"
+                        ),
+                    };
+                    Error::Data(format!(
+                        "cross-validation fold {} of {k}{without}: {m}",
+                        f + 1
+                    ))
+                }
                 e => e,
             })?;
         let held = (0..set.examples.len()).filter(|&i| fold_of[i] == f);

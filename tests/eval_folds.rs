@@ -182,3 +182,21 @@ fn a_file_cross_validated_with_its_own_copy_has_nothing_left_to_train_on() {
         "{err}"
     );
 }
+
+#[test]
+fn a_fold_left_without_a_class_says_so_without_counting_twins_it_did_not_drop() {
+    // One real row and three satirical ones, two folds: the fold that
+    // holds out the real row trains on satire alone. No text repeats.
+    let dir = tempfile::tempdir().unwrap();
+    let rows = seed_sentences(3);
+    let of = |label: &'static str, n: usize| rows.iter().filter(move |(l, _)| l == label).take(n);
+    let picked: Vec<(String, String)> = of("real", 1).chain(of("satire", 3)).cloned().collect();
+    let a = write(dir.path(), "a.csv", &csv_of(&picked));
+    let a = a.to_str().unwrap();
+    let out = satire(&["eval", "--folds", "2", "--min-df", "1", a], None);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cross-validation fold 1 of 2: "), "{err}");
+    assert!(!err.contains("trained without"), "{err}");
+    assert!(err.contains(a), "{err}");
+}
