@@ -77,10 +77,42 @@ fn model_load_finds_stay_fixed() {
     }
 }
 
+/// Gives at most `step` bytes a read, as the readers fuzz target does.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+type Items = (Vec<(String, Result<String, String>)>, Result<(), String>);
+
+fn stream_items(reader: &ItemReader, format: StdinFormat, r: impl std::io::BufRead) -> Items {
+    let mut items = Vec::new();
+    let result = reader
+        .for_each_in_stream(Path::new("-"), format, r, &mut |item| {
+            if let Ok(text) = &item.text {
+                assert!(!text.trim().is_empty() && text.len() <= 64, "{item:?}");
+            }
+            items.push((item.id, item.text));
+            Ok(())
+        })
+        .map_err(|e| e.to_string());
+    (items, result)
+}
+
 #[test]
 fn readers_finds_stay_fixed() {
     // The fuzz target's checks, on its finds and on the hostile corpus
-    // under tests/data/fuzz/readers.
+    // under tests/data/fuzz/readers: the item counts, and the same items
+    // and result when the stream comes 1 to 7 bytes a read as when whole.
     let reader = ItemReader {
         columns: Columns::default(),
         stdin: StdinFormat::Text,
@@ -102,18 +134,33 @@ fn readers_finds_stay_fixed() {
         } else {
             data.iter().filter(|&&b| b == b'\n').count() + usize::from(data.last() != Some(&b'\n'))
         };
-        for format in [StdinFormat::Lines, StdinFormat::Jsonl, StdinFormat::Auto] {
-            let mut items = 0;
-            reader
-                .for_each_in_stream(Path::new("-"), format, &data[..], &mut |item| {
-                    items += 1;
-                    if let Ok(text) = &item.text {
-                        assert!(!text.trim().is_empty() && text.len() <= 64, "{item:?}");
-                    }
-                    Ok(())
-                })
-                .unwrap();
-            assert_eq!(items, lines, "{} as {format:?}", path.display());
+        for format in [
+            StdinFormat::Text,
+            StdinFormat::Lines,
+            StdinFormat::Jsonl,
+            StdinFormat::Auto,
+            StdinFormat::Csv,
+        ] {
+            let whole = stream_items(&reader, format, &data[..]);
+            let (items, result) = &whole;
+            let what = format!("{} as {format:?}", path.display());
+            match format {
+                StdinFormat::Text => assert_eq!(items.len(), 1, "{what}"),
+                StdinFormat::Csv => assert!(!items.is_empty() || result.is_err(), "{what}"),
+                _ => {
+                    assert!(result.is_ok(), "{what}: {result:?}");
+                    assert_eq!(items.len(), lines, "{what}");
+                }
+            }
+            for step in 1..=7 {
+                let trickled =
+                    std::io::BufReader::with_capacity(step, Trickle { data: &data, step });
+                assert_eq!(
+                    stream_items(&reader, format, trickled),
+                    whole,
+                    "{what}, {step} bytes a read"
+                );
+            }
         }
     }
 }
