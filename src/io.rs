@@ -180,9 +180,23 @@ pub fn csv_reader<R: Read>(r: R) -> csv::Reader<R> {
 /// input) and text right after a closing quote (the field goes on
 /// unquoted). Both mean a quote went astray, and the rows after it were
 /// read as part of one field.
+///
+/// It also finds the line each record begins on ([`record_line`]): the
+/// csv crate starts a record just after the first byte of the previous
+/// one's terminator, so the line feed of a CRLF, and those of blank lines,
+/// come before the record's first byte but after the line it is given
+/// (rust-csv issues 395 and 208, open): every row of a CRLF file was named
+/// one line early.
 struct QuoteWatch<R> {
     inner: R,
     state: QuoteState,
+    /// Line feeds seen since the last record's terminator began (at the
+    /// start of a record, where the csv crate skips them).
+    skipped: u64,
+    /// Where a record began after line feeds the csv crate skipped, and
+    /// how many, oldest first, not yet matched to a record. Nothing for a
+    /// record right after a single line feed (most rows of most files).
+    late_starts: std::collections::VecDeque<(u64, u64)>,
     /// Bytes seen.
     pos: u64,
     /// Where the current quoted field opened.
@@ -195,6 +209,9 @@ struct QuoteWatch<R> {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum QuoteState {
+    /// After a record's terminator (or at the start), where line feeds
+    /// and carriage returns are skipped.
+    RecordStart,
     FieldStart,
     Unquoted,
     Quoted,
@@ -205,7 +222,9 @@ impl<R> QuoteWatch<R> {
     fn new(inner: R) -> Self {
         QuoteWatch {
             inner,
-            state: QuoteState::FieldStart,
+            state: QuoteState::RecordStart,
+            skipped: 0,
+            late_starts: Default::default(),
             pos: 0,
             opened_at: 0,
             text_after_quote: Default::default(),
@@ -227,10 +246,30 @@ impl<R> QuoteWatch<R> {
                 },
                 Unquoted => match memchr::memchr3(b',', b'\n', b'\r', &b[i..]) {
                     Some(j) => {
+                        self.state = if b[i + j] == b',' {
+                            FieldStart
+                        } else {
+                            RecordStart
+                        };
                         i += j + 1;
-                        self.state = FieldStart;
                     }
                     None => i = b.len(),
+                },
+                RecordStart => match b[i] {
+                    b'\n' => {
+                        self.skipped += 1;
+                        i += 1;
+                    }
+                    b'\r' => i += 1,
+                    // The record's first byte: taken again as a field's.
+                    _ => {
+                        if self.skipped > 0 {
+                            self.late_starts
+                                .push_back((self.pos + i as u64, self.skipped));
+                            self.skipped = 0;
+                        }
+                        self.state = FieldStart;
+                    }
                 },
                 FieldStart | QuoteInQuoted => {
                     self.state = match (self.state, b[i]) {
@@ -239,7 +278,8 @@ impl<R> QuoteWatch<R> {
                             Quoted
                         }
                         (QuoteInQuoted, b'"') => Quoted,
-                        (_, b',' | b'\n' | b'\r') => FieldStart,
+                        (_, b',') => FieldStart,
+                        (_, b'\n' | b'\r') => RecordStart,
                         (QuoteInQuoted, _) => {
                             self.text_after_quote.push_back(self.pos + i as u64);
                             Unquoted
@@ -251,6 +291,24 @@ impl<R> QuoteWatch<R> {
             }
         }
         self.pos += b.len() as u64;
+    }
+
+    /// The line a record the csv crate read from byte `start` (where the
+    /// csv crate says it is, on `line`) up to `end` begins on: `line` plus
+    /// the line feeds skipped before its first byte. Forgets what it knew
+    /// of records before `end`.
+    fn record_line(&mut self, start: u64, end: u64, line: u64) -> u64 {
+        let mut first = line;
+        while let Some(&(at, skipped)) = self.late_starts.front() {
+            if at >= end {
+                break;
+            }
+            if at >= start {
+                first = line + skipped;
+            }
+            self.late_starts.pop_front();
+        }
+        first
     }
 
     /// Once the whole input has been read: the byte offset of a quoted
@@ -432,9 +490,9 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_record_error(path, e, &mut rdr)),
         }
-        let line = rec.position().map(|p| p.line());
+        let line = rec.position().map(|p| record_line(&mut rdr, p));
         if let Some(msg) = bad_quoting(&mut rdr, rec.position().map(|p| p.byte())) {
             return Err(Error::input(path, line, msg));
         }
@@ -525,7 +583,10 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
     let labels_csv = dir.join("labels.csv");
     let mut out = Vec::new();
     if labels_csv.is_file() {
-        let mut rdr = csv_reader(BufReader::with_capacity(READ_BUFFER, open(&labels_csv)?));
+        let mut rdr = csv_reader(QuoteWatch::new(BufReader::with_capacity(
+            READ_BUFFER,
+            open(&labels_csv)?,
+        )));
         let headers = rdr
             .headers()
             .map_err(|e| csv_error(&labels_csv, e))?
@@ -536,11 +597,13 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
         // Each file's first line: a file listed twice would be counted
         // twice, or under both labels, without a word.
         let mut listed = std::collections::HashMap::new();
-        while rdr
-            .read_record(&mut rec)
-            .map_err(|e| csv_error(&labels_csv, e))?
-        {
-            let line = rec.position().map(|p| p.line());
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(csv_record_error(&labels_csv, e, &mut rdr)),
+            }
+            let line = rec.position().map(|p| record_line(&mut rdr, p));
             let label = parse_label(&rec[label_i], &labels_csv, line)?;
             let file = dir.join(&rec[file_i]);
             let text = read_text_file(&file)?;
@@ -589,8 +652,31 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
     Ok(out)
 }
 
+/// The line the record the csv crate places at `pos` (its position of a
+/// record just read, or of the error in one) begins on: see
+/// [`QuoteWatch::record_line`].
+fn record_line<R: Read>(rdr: &mut csv::Reader<QuoteWatch<R>>, pos: &csv::Position) -> u64 {
+    let end = rdr.position().byte();
+    rdr.get_mut().record_line(pos.byte(), end, pos.line())
+}
+
+/// A CSV error in a header, on the line the csv crate gives.
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map(|p| p.line());
+    csv_error_on(path, e, line)
+}
+
+/// A CSV error in a record, on the line the record begins on.
+fn csv_record_error<R: Read>(
+    path: &Path,
+    e: csv::Error,
+    rdr: &mut csv::Reader<QuoteWatch<R>>,
+) -> Error {
+    let line = e.position().map(|p| record_line(rdr, p));
+    csv_error_on(path, e, line)
+}
+
+fn csv_error_on(path: &Path, e: csv::Error, line: Option<u64>) -> Error {
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -1238,15 +1324,16 @@ impl ItemReader {
                 Ok(false) => return Ok(()),
                 Ok(true) => {}
                 Err(e) => {
-                    let err = csv_error(path, e);
+                    let at = e.position().map(|p| record_line(&mut rdr, p));
+                    let err = csv_error_on(path, e, at);
                     f(Item {
-                        id: format!("{name}:{line}"),
+                        id: format!("{name}:{}", at.unwrap_or(line)),
                         text: Err(err.to_string()),
                     })?;
                     continue;
                 }
             }
-            let line = rec.position().map(|p| p.line()).unwrap_or(line);
+            let line = rec.position().map_or(line, |p| record_line(&mut rdr, p));
             let id = match id_i.and_then(|i| rec.get(i)) {
                 Some(b) => String::from_utf8_lossy(b).into_owned(),
                 None => format!("{name}:{line}"),

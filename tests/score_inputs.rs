@@ -42,6 +42,67 @@ fn csv_rows_keep_ids_and_order_with_error_rows() {
     assert!(rows[1].2.is_none() && rows[1].1.is_empty());
 }
 
+/// The line of `file` on which `marker` first appears.
+fn line_of(file: &str, marker: &str) -> usize {
+    let at = file
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in the file"));
+    file[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn error_rows_and_ids_name_the_line_a_row_begins_on_with_crlf_and_blank_lines() {
+    // Windows and spreadsheet exports end lines with CRLF, and blank lines
+    // creep in. The csv crate places a row after a CRLF or a blank line on
+    // an earlier line (rust-csv issues 395, 208): every row of a CRLF file
+    // was named one line early. Each row here begins with its own marker;
+    // the line the test finds it on is the line its row must name.
+    let rows = [
+        "row_a,\"ok text, quoted\r\nover two lines\"",
+        "row_b,\"closed\"then more",
+        "",
+        "row_c,",
+        "",
+        "",
+        "row_d,too,many",
+        "row_e,fine text",
+        "\"row_f\",\"never closed",
+        "row_g,lost in it",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, end) in [("lf.csv", "\n"), ("crlf.csv", "\r\n")] {
+        let file = format!("id,text{end}{}{end}", rows.join(end));
+        let csv = write(dir.path(), name, &file);
+        let path = csv.to_str().unwrap();
+        for args in [
+            vec!["score", path],
+            vec!["score", "--threads", "3", path],
+            vec!["score", "--stdin", "csv", "-"],
+        ] {
+            let out = if args.contains(&"-") {
+                satire(&args, Some(&file))
+            } else {
+                satire(&args, None)
+            };
+            let got = score_rows(&out);
+            let name = if args.contains(&"-") { "-" } else { path };
+            let at = |marker: &str| format!("{name}, line {}:", line_of(&file, marker));
+            let ids: Vec<&str> = got.iter().map(|r| r.0.as_str()).collect();
+            let ragged = format!("{name}:{}", line_of(&file, "row_d"));
+            assert_eq!(
+                ids,
+                ["row_a", "row_b", "row_c", &ragged, "row_e", "row_f"],
+                "{name} {args:?}"
+            );
+            assert_eq!(got[0].3, "", "{got:?}");
+            assert!(got[1].3.starts_with(&at("row_b")), "{name}: {got:?}");
+            assert!(got[2].3.starts_with(&at("row_c")), "{name}: {got:?}");
+            assert!(got[3].3.starts_with(&at("row_d")), "{name}: {got:?}");
+            assert!(got[5].3.starts_with(&at("row_f")), "{name}: {got:?}");
+        }
+    }
+}
+
 #[test]
 fn jsonl_and_stdin_lines() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,6 +82,52 @@ fn a_quote_left_open_names_its_row() {
 }
 
 #[test]
+fn rows_after_a_crlf_or_a_blank_line_are_named_by_their_own_line() {
+    // The csv crate places such a row on the line before (rust-csv issues
+    // 395, 208); each message here must name the line the row begins on.
+    for end in ["\n", "\r\n"] {
+        let lines = |rows: &[&str]| rows.join(end) + end;
+        // Lines 1 to 3, then two blank lines: the last row is on line 6.
+        let head = ["id,label,text", "1,satire,\"Area man\r\nwins\"", ""];
+        for (last, line, what) in [
+            ("3,fake,Something else", 6, "unknown label `fake`"),
+            ("3,real", 6, "row has 2 fields"),
+            (
+                "3,real,\"Senate \"passes\" bill\"",
+                6,
+                "text follows a closing quote",
+            ),
+        ] {
+            let err = train_err(&lines(&[&head[..], &["", last]].concat()));
+            let want = format!("data.csv, line {line}: {what}");
+            assert!(err.contains(&want), "{end:?}: {err}");
+        }
+        // A labelled folder's labels.csv.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", "Area man wins");
+        write(dir.path(), "b.txt", "Senate passes bill");
+        let labels = lines(&["file,label", "a.txt,satire", "", "b.txt,rael"]);
+        write(dir.path(), "labels.csv", &labels);
+        let model = dir.path().join("m.satmodel");
+        let out = satire(
+            &[
+                "train",
+                "-q",
+                "-o",
+                model.to_str().unwrap(),
+                dir.path().to_str().unwrap(),
+            ],
+            None,
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains("labels.csv, line 4: unknown label `rael`"),
+            "{end:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn empty_set_is_refused() {
     let err = train_err("id,label,text\n");
     assert!(err.contains("empty training file"), "{err}");
