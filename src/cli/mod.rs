@@ -199,10 +199,25 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("satire: {e:#}");
+            eprintln!("satire: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// `e` and its causes, each said once: the library's errors already end
+/// with what the OS said (`out.csv: Is a directory (os error 21)`), and
+/// also give it as their source, which `{e:#}` would print a second time.
+fn message(e: &anyhow::Error) -> String {
+    let mut said = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !said.ends_with(&cause) {
+            said.push_str(": ");
+            said.push_str(&cause);
+        }
+    }
+    said
 }
 
 #[cfg(test)]
