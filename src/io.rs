@@ -81,9 +81,19 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing `path`.
+    /// Starts writing `path`. Every error names `path`, never the
+    /// temporary file, and a `path` that cannot be written (a folder, a
+    /// missing or read-only folder) is refused here, before the work
+    /// whose result it would hold.
     pub fn create(path: &Path) -> Result<AtomicFile> {
-        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        let meta = std::fs::metadata(path);
+        if meta.as_ref().is_ok_and(|m| m.is_dir()) {
+            return Err(Error::io(
+                path,
+                std::io::Error::from(std::io::ErrorKind::IsADirectory),
+            ));
+        }
+        let special = meta.is_ok_and(|m| !m.is_file());
         if special {
             let file = std::fs::OpenOptions::new()
                 .write(true)
@@ -104,7 +114,7 @@ impl AtomicFile {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
         let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
         Ok(AtomicFile {
             target: path.to_path_buf(),
             tmp: Some(tmp),
@@ -124,11 +134,16 @@ impl AtomicFile {
                 .map(drop)
                 .map_err(|e| Error::io(&self.target, e.into_error()));
         };
-        let f = w
+        let done = w
             .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &self.target).map_err(|e| Error::io(&self.target, e))
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, &self.target));
+        done.map_err(|e| {
+            // Not left behind under a name the user never gave.
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(&self.target, e)
+        })
     }
 }
 
@@ -1542,6 +1557,25 @@ impl<W: Write> ScoreWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commit_that_fails_removes_its_temporary_file() {
+        // The target turned into a folder while the file was written: the
+        // rename fails, and the temporary file must not stay behind.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("rows.csv");
+        let mut w = AtomicFile::create(&target).unwrap();
+        w.write_all(b"id,label\n").unwrap();
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("kept"), b"").unwrap();
+        let err = w.commit().unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: ", target.display())), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["rows.csv"], "{left:?}");
+    }
 
     fn std_fixed(x: f64, d: u32) -> String {
         format!("{x:.prec$}", prec = d as usize)

@@ -388,6 +388,41 @@ fn output_file_is_written_whole_and_threshold_and_raw_apply() {
 }
 
 #[test]
+fn an_output_that_cannot_be_written_stops_before_scoring_and_is_named_once() {
+    // Regression: `-o FOLDER` scored every input into a temporary file,
+    // failed to rename it at the end, left it behind, and printed the OS
+    // error twice; a missing folder was reported under the temporary
+    // file's name.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("rows");
+    std::fs::create_dir(&folder).unwrap();
+    let missing = dir.path().join("no-such-folder").join("rows.csv");
+    for (target, says) in [
+        (&folder, "is a directory"),
+        (&missing, "No such file or directory"),
+    ] {
+        let out = satire(
+            &["score", "-o", target.to_str().unwrap(), "corpus/seeds"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{}: {says}", target.display())),
+            "{err}"
+        );
+        assert_eq!(err.matches(says).count(), 1, "said once: {err}");
+        assert!(!err.contains("scored"), "stopped before scoring: {err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
+    assert!(std::fs::read_dir(&folder).unwrap().next().is_none());
+}
+
+#[test]
 fn corrupt_model_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     // A version newer than this build's.

@@ -312,3 +312,31 @@ fn a_file_listed_twice_in_labels_csv_names_both_lines() {
         }
     }
 }
+
+#[test]
+fn an_output_that_cannot_be_written_stops_before_the_data_is_read() {
+    // Regression: the model file was opened only after training, so a
+    // folder or a missing folder as `-o` cost the whole run, and the OS
+    // error was printed twice. The input here does not exist: the error
+    // must be the output's, found first.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder").join("m.satmodel");
+    for (target, says) in [
+        (dir.path().to_path_buf(), "is a directory"),
+        (missing, "No such file or directory"),
+    ] {
+        let out = satire(
+            &["train", "-o", target.to_str().unwrap(), "no-such-data.csv"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{}: {says}", target.display())),
+            "{err}"
+        );
+        assert_eq!(err.matches(says).count(), 1, "said once: {err}");
+        assert!(!err.contains("no-such-data"), "{err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -1,8 +1,10 @@
 //! `satire train`: labelled data in, model file out.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use satire::io::AtomicFile;
 use satire::model::{Counting, Label, Model};
 use satire::tokenize::TokenizerConfig;
 use satire::train::{self, TrainParams};
@@ -156,6 +158,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..args.opts.params()
     }
     .check()?;
+    // Opened before any data is read, so an output that cannot be written
+    // (a folder, a missing folder) stops the run now, not after training.
+    let mut out = AtomicFile::create(&args.out)?;
     let cols = args.columns.columns();
     let started = std::time::Instant::now();
     let base = match &args.update {
@@ -198,7 +203,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         figures.push(train::heldout_figures(&model, h, &cols)?);
     }
     model.set_heldout(figures);
-    model.save(&args.out)?;
+    out.write_all(&model.to_bytes())
+        .map_err(|source| satire::Error::Io {
+            path: args.out.clone(),
+            source,
+        })?;
+    out.commit()?;
     if !args.quiet {
         let documents: usize = model
             .components()
