@@ -54,6 +54,25 @@ pub(crate) fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
     }
 }
 
+/// `s` as it is safe to print for a person to read, on one line: each
+/// control character (a line break, a tab, an escape that would recolour
+/// or move a terminal's cursor) written as its Rust escape (`\n`, `\t`,
+/// `\u{1b}`). Text without them is borrowed as it is.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Default cap on one item's size in bytes (`--max-bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -1520,13 +1539,18 @@ impl<W: Write> ScoreWriter<W> {
                 out.write_all(b"\n")?;
             }
             ScoreWriter::Table(out) => {
+                // One line a row, whatever an id or a message holds.
+                let id = printable(row.id);
                 if row.error.is_empty() {
-                    writeln!(out, "{:<7} {:>9} {:>9}  {}", row.label, p, lo, row.id)?;
+                    writeln!(out, "{:<7} {:>9} {:>9}  {id}", row.label, p, lo)?;
                 } else {
                     writeln!(
                         out,
-                        "{:<7} {:>9} {:>9}  {}  ERROR: {}",
-                        "error", "-", "-", row.id, row.error
+                        "{:<7} {:>9} {:>9}  {id}  ERROR: {}",
+                        "error",
+                        "-",
+                        "-",
+                        printable(row.error)
                     )?;
                 }
             }
@@ -1557,6 +1581,18 @@ impl<W: Write> ScoreWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert!(matches!(
+            printable("Café “quoted” — fine\\"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            printable("a\nb\r\tc\u{1b}[0m\u{7f}\u{85}é"),
+            "a\\nb\\r\\tc\\u{1b}[0m\\u{7f}\\u{85}é"
+        );
+    }
 
     #[test]
     fn a_commit_that_fails_removes_its_temporary_file() {

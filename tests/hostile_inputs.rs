@@ -251,3 +251,42 @@ fn a_million_csv_rows_give_a_million_rows_in_order() {
     }
     assert_eq!(n, 1_000_000);
 }
+
+#[test]
+fn control_characters_reach_a_terminal_escaped_and_machine_formats_as_they_are() {
+    // Regression: an id holding a line break split a `--format table` row
+    // and an `explain` heading in two, and an escape sequence in a text
+    // (`ESC[31m`) was printed raw, recolouring the reader's terminal.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "controls.csv",
+        "id,text\n\"two\nlines\",\"Area man wins lottery.\x1b[31m Senate passes bill.\"\n",
+    );
+    let csv = csv.to_str().unwrap();
+    let table = satire(&["score", "-q", "-f", "table", csv], None);
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let table = stdout(&table);
+    assert_eq!(table.lines().count(), 2, "header and one row: {table}");
+    assert!(table.lines().nth(1).unwrap().ends_with("  two\\nlines"));
+    let explained = stdout(&satire(&["explain", csv], None));
+    assert!(!explained.contains('\x1b'), "{explained:?}");
+    assert!(explained.starts_with("== two\\nlines\n"), "{explained}");
+    assert!(
+        explained.contains("\\u{1b}[31m Senate passes bill."),
+        "{explained}"
+    );
+    // CSV, JSON lines and explain's JSON keep the id and text as they are.
+    let rows = score_rows(&satire(&["score", csv], None));
+    assert_eq!(rows[0].0, "two\nlines");
+    let json = stdout(&satire(&["explain", "--format", "json", csv], None));
+    let line: serde_json::Value = serde_json::from_str(json.trim_end()).unwrap();
+    assert_eq!(line["id"], "two\nlines");
+    let texts: String = line["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains('\x1b'), "{texts:?}");
+}

@@ -9,7 +9,7 @@ use satire::model::{Counting, Model};
 use satire::report::HtmlReport;
 use satire::score::Decision;
 
-use satire::io::{Item, StdinFormat};
+use satire::io::{printable, Item, StdinFormat};
 
 use super::{batch, InputArgs, ModelArg, Output};
 
@@ -120,7 +120,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (_, Format::Html) => return Explained::ForReport { id, done },
             (Ok((text, e)), Format::Text) => write_text(&mut out, &model, &id, text, e, &args),
             (Ok((text, e)), Format::Json) => write_json(&mut out, &model, &id, text, e, args.top),
-            (Err(msg), Format::Text) => writeln!(out, "== {id}\nerror: {msg}\n"),
+            (Err(msg), Format::Text) => {
+                writeln!(out, "== {}\nerror: {}\n", printable(&id), printable(msg))
+            }
             (Err(msg), Format::Json) => json_line(
                 &mut out,
                 &JsonError {
@@ -171,9 +173,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A sentence on one line, whole: a reader checks the very words.
+/// A sentence on one line, whole: a reader checks the very words. Runs
+/// of white space are one space; other control characters are escaped.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    printable(&words).into_owned()
 }
 
 fn write_text(
@@ -185,7 +189,7 @@ fn write_text(
     args: &Args,
 ) -> std::io::Result<()> {
     let s = &e.score;
-    writeln!(out, "== {id}")?;
+    writeln!(out, "== {}", printable(id))?;
     writeln!(
         out,
         "{}  p_satire {:.4}  log_odds {:.4}",

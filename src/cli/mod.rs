@@ -199,7 +199,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("satire: {}", message(&e));
+            eprintln!("satire: {}", satire::io::printable(&message(&e)));
             ExitCode::from(2)
         }
     }

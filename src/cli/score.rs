@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::io::{Item, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
+use satire::io::{printable, Item, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
 use satire::score::{Decision, Score, Scorer};
 
@@ -201,7 +201,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .in_order(&mut emit)?;
     if stopped {
         if let Some(e) = &first_error {
-            eprintln!("satire: stopped at the first error (--strict): {e}");
+            eprintln!(
+                "satire: stopped at the first error (--strict): {}",
+                printable(e)
+            );
         }
     }
     if let Some(bar) = &bar {
@@ -215,7 +218,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bytes as f64 / 1e6 / secs.max(1e-9)
         );
         if let Some(e) = &first_error {
-            eprintln!("satire: first error: {e}");
+            eprintln!("satire: first error: {}", printable(e));
         }
     }
     Ok(if failed > 0 && !args.lenient {
