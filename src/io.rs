@@ -592,24 +592,45 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     Ok(out)
 }
 
+/// One labelled article file, refused as `satire score` refuses it: binary
+/// (a NUL byte, as in UTF-16), not UTF-8, or empty.
 fn read_text_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|e| {
+    if memchr::memchr(0, &bytes).is_some() {
+        return Err(Error::input(path, None, "binary data (NUL byte)"));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
         let why = not_utf8(e.as_bytes(), e.utf8_error());
         Error::input(path, None, why)
-    })
+    })?;
+    if text.trim().is_empty() {
+        return Err(Error::input(path, None, "empty text"));
+    }
+    Ok(text)
 }
 
-fn sorted_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every file below `dir`, sorted and recursively, links followed, as
+/// `satire score` walks a folder. Anything else (a dangling link, a
+/// socket, a loop) stops the read, naming it.
+fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let p = entry.path();
-        if p.is_file() {
-            files.push(p);
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            match e.into_io_error() {
+                Some(io) => Error::io(path, io),
+                None => Error::input(path, None, "symlink loop"),
+            }
+        })?;
+        if entry.file_type().is_file() {
+            files.push(entry.into_path());
+        } else if !entry.file_type().is_dir() {
+            return Err(Error::input(entry.path(), None, "not a regular file"));
         }
     }
-    files.sort();
     Ok(files)
 }
 
@@ -660,14 +681,36 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
         }
         return Ok(out);
     }
-    let mut found = false;
+    if !Label::ALL.iter().any(|l| dir.join(l.as_str()).is_dir()) {
+        return Err(Error::input(
+            dir,
+            None,
+            "a labelled directory needs `satire/` and `real/` subfolders, or a `labels.csv` with columns `file,label`",
+        ));
+    }
+    // Anything beside the two label folders would be left out unseen
+    // (hidden entries, such as `.git`, excepted).
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let known = Label::ALL.iter().any(|l| name == l.as_str());
+        if !known && !name.to_string_lossy().starts_with('.') {
+            return Err(Error::input(
+                entry.path(),
+                None,
+                format!(
+                    "not in `satire/` or `real/`, so it has no label: move it out of {}, or into one of them",
+                    dir.display()
+                ),
+            ));
+        }
+    }
     for label in Label::ALL {
         let sub = dir.join(label.as_str());
         if !sub.is_dir() {
             continue;
         }
-        found = true;
-        for file in sorted_files(&sub)? {
+        for file in files_below(&sub)? {
             let text = read_text_file(&file)?;
             out.push(Example {
                 id: file.display().to_string(),
@@ -675,13 +718,6 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
                 text,
             });
         }
-    }
-    if !found {
-        return Err(Error::input(
-            dir,
-            None,
-            "a labelled directory needs `satire/` and `real/` subfolders, or a `labels.csv` with columns `file,label`",
-        ));
     }
     Ok(out)
 }

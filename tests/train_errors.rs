@@ -227,6 +227,58 @@ fn trains_from_a_labelled_folder_and_scores_with_it() {
 }
 
 #[test]
+fn a_satire_real_folder_is_read_as_score_reads_a_folder_and_leaves_nothing_out_unseen() {
+    // Regression: only the files directly in `satire/` and `real/` were
+    // read (a `satire/2019/` of articles was skipped without a word), an
+    // empty or binary file trained as an article, and a file beside the
+    // two folders was left out unseen.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (satire_dir, real_dir) = (data.join("satire").join("2019"), data.join("real"));
+    std::fs::create_dir_all(&satire_dir).unwrap();
+    std::fs::create_dir_all(&real_dir).unwrap();
+    std::fs::create_dir_all(data.join(".git")).unwrap();
+    for (i, (text, label)) in seed_texts().iter().enumerate() {
+        let to = if label == "satire" {
+            &satire_dir
+        } else {
+            &real_dir
+        };
+        std::fs::write(to.join(format!("{i}.txt")), text).unwrap();
+    }
+    let model = dir.path().join("m.satmodel");
+    let train = || {
+        let args = [
+            "train",
+            "-o",
+            model.to_str().unwrap(),
+            data.to_str().unwrap(),
+        ];
+        let out = satire(&args, None);
+        (out.status.code(), stderr(&out))
+    };
+    let (code, err) = train();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("1 satire + 4 real used"), "{err}");
+    for (name, content, says) in [
+        (
+            "notes.txt",
+            &b"about this set"[..],
+            "not in `satire/` or `real/`",
+        ),
+        ("real/empty.txt", b" \n", "empty text"),
+        ("real/utf16.txt", b"h\0i\0", "binary data (NUL byte)"),
+    ] {
+        let bad = data.join(name);
+        std::fs::write(&bad, content).unwrap();
+        let (code, err) = train();
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert!(err.contains(&format!("{}: {says}", bad.display())), "{err}");
+        std::fs::remove_file(&bad).unwrap();
+    }
+}
+
+#[test]
 fn a_repeated_label_column_names_both() {
     let err = train_err("id,label,text,label\n1,real,Senate passes bill,satire\n");
     assert!(
