@@ -141,6 +141,12 @@ impl AtomicFile {
         })
     }
 
+    /// The temporary file written until [`Self::commit`] (`None` when the
+    /// target is written directly).
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.tmp.as_deref()
+    }
+
     /// Flushes, syncs and renames into place (a target that is not a
     /// regular file is only flushed).
     pub fn commit(mut self) -> Result<()> {
@@ -956,6 +962,9 @@ pub struct ItemReader {
     /// it, when no one is left to read standard output (set when the rows
     /// go there).
     pub watch_stdout: bool,
+    /// A file this run writes (the output's temporary file): a folder
+    /// being read passes over it rather than read the run's own rows.
+    pub own_output: Option<PathBuf>,
 }
 
 impl ItemReader {
@@ -1079,6 +1088,7 @@ impl ItemReader {
                     if e.file_type().is_file()
                         && e.depth() > 0
                         && e.file_name() == "labels.csv" => {}
+                Ok(e) if self.is_own_output(e.path()) => {}
                 Ok(e) if e.file_type().is_file() => self.file(e.path(), false, f)?,
                 Ok(e) => f(Item {
                     id: e.path().display().to_string(),
@@ -1104,6 +1114,19 @@ impl ItemReader {
             }
         }
         Ok(())
+    }
+
+    /// Whether `path` is [`Self::own_output`]: the names first, which
+    /// costs nothing for every other file, then the files themselves.
+    fn is_own_output(&self, path: &Path) -> bool {
+        let Some(own) = &self.own_output else {
+            return false;
+        };
+        own.file_name() == path.file_name()
+            && matches!(
+                (std::fs::canonicalize(own), std::fs::canonicalize(path)),
+                (Ok(own), Ok(path)) if own == path
+            )
     }
 
     /// `explicit`: named on the command line (a CSV lacking a column then
@@ -1799,6 +1822,7 @@ mod tests {
                 stdin: StdinFormat::Lines,
                 max_bytes,
                 watch_stdout: false,
+                own_output: None,
             };
             for (format, want) in [
                 (StdinFormat::Lines, vec!["one line", "two line"]),
@@ -1837,6 +1861,7 @@ mod tests {
             stdin: StdinFormat::Csv,
             max_bytes: u64::MAX,
             watch_stdout: false,
+            own_output: None,
         };
         for (format, data) in [
             (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),

@@ -118,6 +118,7 @@ fn readers_finds_stay_fixed() {
         stdin: StdinFormat::Text,
         max_bytes: 64,
         watch_stdout: false,
+        own_output: None,
     };
     let mut all = inputs("readers");
     all.extend(

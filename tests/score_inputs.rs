@@ -423,6 +423,59 @@ fn an_output_that_cannot_be_written_stops_before_scoring_and_is_named_once() {
 }
 
 #[test]
+fn rows_written_into_the_folder_being_scored_are_not_read_as_input() {
+    // Regression: `score DIR -o DIR/rows.csv` found its own temporary
+    // output file in DIR and gave it an error row (`empty text`), so a
+    // clean run exited 1; `score a.csv -o a.csv` replaced the articles
+    // with their scores.
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (text, _)) in seed_texts().iter().enumerate() {
+        write(dir.path(), &format!("{i}.txt"), text);
+    }
+    let d = dir.path().to_str().unwrap();
+    let rows = dir.path().join("rows.csv");
+    let out = satire(&["score", "-q", d, "-o", rows.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&rows).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        6,
+        "header and five rows: {written}"
+    );
+    assert!(!written.contains(".rows.csv.tmp"), "{written}");
+    std::fs::remove_file(&rows).unwrap();
+    let report = dir.path().join("report.html");
+    let out = satire(
+        &["explain", "-f", "html", "-o", report.to_str().unwrap(), d],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // An input named as the output is refused before it is touched, however
+    // the two are spelt.
+    let articles = write(dir.path(), "articles.csv", &format!("id,text\n1,{REAL}\n"));
+    let before = std::fs::read(&articles).unwrap();
+    let same = dir.path().join(".").join("articles.csv");
+    for verb in ["score", "explain"] {
+        let out = satire(
+            &[
+                verb,
+                articles.to_str().unwrap(),
+                "-o",
+                same.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{verb}");
+        assert!(
+            stderr(&out).contains("is both an input and the output"),
+            "{verb}: {}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::read(&articles).unwrap(), before, "{verb}");
+    }
+}
+
+#[test]
 fn corrupt_model_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     // A version newer than this build's.

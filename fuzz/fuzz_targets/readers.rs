@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
         stdin: StdinFormat::Text,
         max_bytes: 64,
         watch_stdout: false,
+        own_output: None,
     };
     let lines = if data.is_empty() {
         1

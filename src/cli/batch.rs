@@ -392,6 +392,7 @@ mod tests {
             stdin: StdinFormat::Text,
             max_bytes: u64::MAX,
             watch_stdout: false,
+            own_output: None,
         }
     }
 

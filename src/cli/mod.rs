@@ -1,7 +1,7 @@
 //! Command-line parsing and dispatch. Each verb lives in its own file with
 //! its `Args` and `run`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -143,6 +143,7 @@ impl InputArgs {
             max_bytes: self.max_bytes,
             // Set by the verb once it knows where its rows go.
             watch_stdout: false,
+            own_output: None,
         };
         reader.check_headers(paths)?;
         Ok(reader)
@@ -151,8 +152,18 @@ impl InputArgs {
 
 impl Output {
     /// Standard output, or `path` written atomically; with the name to use
-    /// in errors.
-    pub fn open(path: Option<&PathBuf>) -> anyhow::Result<(Output, PathBuf)> {
+    /// in errors. A `path` that is also one of the `inputs` is refused: the
+    /// rows would replace the very articles they score.
+    pub fn open(path: Option<&PathBuf>, inputs: &[PathBuf]) -> anyhow::Result<(Output, PathBuf)> {
+        if let Some(out) = path.and_then(|p| std::fs::canonicalize(p).ok()) {
+            let named = |i: &PathBuf| std::fs::canonicalize(i).is_ok_and(|i| i == out);
+            if let Some(i) = inputs.iter().find(|i| named(i)) {
+                anyhow::bail!(
+                    "{} is both an input and the output (-o): its rows would replace it; write them elsewhere",
+                    i.display()
+                );
+            }
+        }
         Ok(match path {
             Some(p) => (Output::File(AtomicFile::create(p)?), p.clone()),
             None => (
@@ -160,6 +171,15 @@ impl Output {
                 PathBuf::from("<stdout>"),
             ),
         })
+    }
+
+    /// The temporary file the rows go to until they are complete, if any:
+    /// not an input, though it may be found in a folder being read.
+    pub fn temp_path(&self) -> Option<PathBuf> {
+        match self {
+            Output::File(f) => f.temp_path().map(Path::to_path_buf),
+            Output::Stdout(_) => None,
+        }
     }
 
     /// Flushes standard output, or puts the file in place.

@@ -129,10 +129,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         StdinFormat::Text
     };
     let mut reader = args.input.reader(&args.paths, stdin_default)?;
-    let (out, out_name) = Output::open(args.out.as_ref())?;
+    let (out, out_name) = Output::open(args.out.as_ref(), &args.paths)?;
     // A pipeline whose reader downstream has left ends while it waits for
     // standard input, not at its next row, which may be long in coming.
     reader.watch_stdout = matches!(out, Output::Stdout(_));
+    reader.own_output = out.temp_path();
     let io_err = |e: std::io::Error| satire::Error::Io {
         path: out_name.clone(),
         source: e,
