@@ -538,8 +538,8 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         }
         let label = parse_label(&rec[label_i], path, line)?;
         let text = rec[text_i].to_string();
-        if text.trim().is_empty() {
-            return Err(Error::input(path, line, "empty text"));
+        if let Some(why) = unusable_text(&text) {
+            return Err(Error::input(path, line, why));
         }
         let id = match id_i {
             Some(i) => rec[i].to_string(),
@@ -583,6 +583,8 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
             Error::input(path, Some(n), format!("no string field `{}`", cols.label))
         })?;
         let label = parse_label(label, path, Some(n))?;
+        // A NUL byte cannot be in a JSON line, and `\u0000` is a character
+        // written on purpose, which `satire score` scores too.
         if text.trim().is_empty() {
             return Err(Error::input(path, Some(n), "empty text"));
         }
@@ -598,8 +600,20 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     Ok(out)
 }
 
-/// One labelled article file, refused as `satire score` refuses it: binary
-/// (a NUL byte, as in UTF-16), not UTF-8, or empty.
+/// Why a labelled text cannot be trained on, as `satire score` would
+/// refuse it: binary (a NUL byte, as in UTF-16) or empty.
+fn unusable_text(text: &str) -> Option<&'static str> {
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        Some("binary data (NUL byte)")
+    } else if text.trim().is_empty() {
+        Some("empty text")
+    } else {
+        None
+    }
+}
+
+/// One labelled article file, refused as `satire score` refuses it: binary,
+/// not UTF-8, or empty.
 fn read_text_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if memchr::memchr(0, &bytes).is_some() {
@@ -609,10 +623,10 @@ fn read_text_file(path: &Path) -> Result<String> {
         let why = not_utf8(e.as_bytes(), e.utf8_error());
         Error::input(path, None, why)
     })?;
-    if text.trim().is_empty() {
-        return Err(Error::input(path, None, "empty text"));
+    match unusable_text(&text) {
+        Some(why) => Err(Error::input(path, None, why)),
+        None => Ok(text),
     }
-    Ok(text)
 }
 
 /// Every file below `dir`, sorted and recursively, links followed, as

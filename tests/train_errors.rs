@@ -392,3 +392,14 @@ fn an_output_that_cannot_be_written_stops_before_the_data_is_read() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn a_csv_row_with_a_nul_byte_is_refused_as_score_refuses_it() {
+    // Regression: train took a row that `satire score` gives an error row
+    // (`binary data`), so the two disagreed on what is text.
+    let err = train_err("id,label,text\n1,satire,Area man\0 wins\n2,real,Senate passes bill\n");
+    assert!(
+        err.contains("data.csv, line 2: binary data (NUL byte)"),
+        "{err}"
+    );
+}
