@@ -76,14 +76,6 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 /// Default cap on one item's size in bytes (`--max-bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Writes `bytes` to `path` through a temporary file in the same folder,
-/// renamed into place only once complete.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut w = AtomicFile::create(path)?;
-    w.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    w.commit()
-}
-
 /// A file written under a temporary name and renamed when committed. If
 /// dropped uncommitted, the temporary file is removed and the real name is
 /// never touched.
@@ -139,6 +131,11 @@ impl AtomicFile {
             tmp: Some(tmp),
             file: Some(std::io::BufWriter::new(file)),
         })
+    }
+
+    /// The path being written, as given.
+    pub fn path(&self) -> &Path {
+        &self.target
     }
 
     /// The temporary file written until [`Self::commit`] (`None` when the
@@ -616,11 +613,12 @@ fn unusable_text(text: &str) -> Option<&'static str> {
 /// not UTF-8, or empty.
 fn read_text_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if memchr::memchr(0, &bytes).is_some() {
-        return Err(Error::input(path, None, "binary data (NUL byte)"));
-    }
     let text = String::from_utf8(bytes).map_err(|e| {
-        let why = not_utf8(e.as_bytes(), e.utf8_error());
+        // Binary before not UTF-8, as `satire score` says it.
+        let why = match memchr::memchr(0, e.as_bytes()) {
+            Some(_) => "binary data (NUL byte)".to_string(),
+            None => not_utf8(e.as_bytes(), e.utf8_error()),
+        };
         Error::input(path, None, why)
     })?;
     match unusable_text(&text) {

@@ -1090,7 +1090,17 @@ impl Model {
     /// Writes the model file atomically (a temporary file in the same
     /// folder, renamed into place when complete).
     pub fn save(&self, path: &Path) -> Result<()> {
-        crate::io::write_atomically(path, &self.to_bytes())
+        self.save_to(crate::io::AtomicFile::create(path)?)
+    }
+
+    /// Writes the model into `out` and puts it in place: [`Self::save`]
+    /// with the file opened beforehand, so that an output that cannot be
+    /// written is found before the work of training.
+    pub fn save_to(&self, mut out: crate::io::AtomicFile) -> Result<()> {
+        use std::io::Write;
+        out.write_all(&self.to_bytes())
+            .map_err(|e| Error::io(out.path(), e))?;
+        out.commit()
     }
 
     /// The default model embedded in this binary at build time

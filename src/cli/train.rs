@@ -1,6 +1,5 @@
 //! `satire train`: labelled data in, model file out.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -160,7 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .check()?;
     // Opened before any data is read, so an output that cannot be written
     // (a folder, a missing folder) stops the run now, not after training.
-    let mut out = AtomicFile::create(&args.out)?;
+    let out = AtomicFile::create(&args.out)?;
     let cols = args.columns.columns();
     let started = std::time::Instant::now();
     let base = match &args.update {
@@ -203,12 +202,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         figures.push(train::heldout_figures(&model, h, &cols)?);
     }
     model.set_heldout(figures);
-    out.write_all(&model.to_bytes())
-        .map_err(|source| satire::Error::Io {
-            path: args.out.clone(),
-            source,
-        })?;
-    out.commit()?;
+    model.save_to(out)?;
     if !args.quiet {
         let documents: usize = model
             .components()
