@@ -627,21 +627,35 @@ fn read_text_file(path: &Path) -> Result<String> {
     }
 }
 
-/// Every file below `dir`, sorted and recursively, links followed, as
-/// `satire score` walks a folder. Anything else (a dangling link, a
-/// socket, a loop) stops the read, naming it.
+/// The one way a folder is read, by `score` and `train` alike: every
+/// entry below it, sorted by name, links followed.
+fn folder_walk(dir: &Path) -> walkdir::WalkDir {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+}
+
+/// The path, and what went wrong, of an entry a [`folder_walk`] could not
+/// read.
+fn walk_failure(e: &walkdir::Error, dir: &Path) -> (PathBuf, String) {
+    let path = e.path().unwrap_or(dir).to_path_buf();
+    let why = if e.loop_ancestor().is_some() {
+        "symlink loop".to_string()
+    } else {
+        e.io_error()
+            .map_or_else(|| e.to_string(), |io| io.to_string())
+    };
+    (path, why)
+}
+
+/// Every file below `dir`, as `satire score` walks a folder. Anything else
+/// (a dangling link, a socket, a loop) stops the read, naming it.
 fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name();
-    for entry in walker {
+    for entry in folder_walk(dir) {
         let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_path_buf();
-            match e.into_io_error() {
-                Some(io) => Error::io(path, io),
-                None => Error::input(path, None, "symlink loop"),
-            }
+            let (path, why) = walk_failure(&e, dir);
+            Error::input(path, None, why)
         })?;
         if entry.file_type().is_file() {
             files.push(entry.into_path());
@@ -1089,10 +1103,7 @@ impl ItemReader {
     }
 
     fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {
-        let walker = walkdir::WalkDir::new(dir)
-            .follow_links(true)
-            .sort_by_file_name();
-        for entry in walker {
+        for entry in folder_walk(dir) {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
                 // A labelled folder's index, not an article.
@@ -1107,17 +1118,8 @@ impl ItemReader {
                     text: Err(format!("{}: not a regular file", e.path().display())),
                 })?,
                 Err(e) => {
-                    let path = e
-                        .path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| dir.display().to_string());
-                    let why = if e.loop_ancestor().is_some() {
-                        "symlink loop".to_string()
-                    } else {
-                        e.io_error()
-                            .map(|io| io.to_string())
-                            .unwrap_or_else(|| e.to_string())
-                    };
+                    let (path, why) = walk_failure(&e, dir);
+                    let path = path.display().to_string();
                     f(Item {
                         id: path.clone(),
                         text: Err(format!("{path}: {why}")),
