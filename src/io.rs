@@ -493,6 +493,15 @@ fn parse_label(s: &str, path: &Path, line: Option<u64>) -> Result<Label> {
     })
 }
 
+/// Whether `a` and `b` name one existing file, however spelt (`x.csv`,
+/// `./x.csv`, a link to it). False when either cannot be resolved.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(a), Ok(b)) if a == b
+    )
+}
+
 /// Reads labelled data: a `.csv` file (`id,label,text` by default), a
 /// `.jsonl` file (objects with the same field names), or a directory laid
 /// out as `DIR/satire/*` and `DIR/real/*`, or holding a `labels.csv` with
@@ -1136,11 +1145,7 @@ impl ItemReader {
         let Some(own) = &self.own_output else {
             return false;
         };
-        own.file_name() == path.file_name()
-            && matches!(
-                (std::fs::canonicalize(own), std::fs::canonicalize(path)),
-                (Ok(own), Ok(path)) if own == path
-            )
+        own.file_name() == path.file_name() && same_file(own, path)
     }
 
     /// `explicit`: named on the command line (a CSV lacking a column then

@@ -248,6 +248,19 @@ pub fn load_additions(
     heldout: &[PathBuf],
     cols: &Columns,
 ) -> Result<TrainingSet> {
+    for (i, p) in paths.iter().enumerate() {
+        if let Some(q) = paths[..i].iter().find(|q| crate::io::same_file(q, p)) {
+            let also = if q.as_os_str() == p.as_os_str() {
+                String::new()
+            } else {
+                format!(" (also as {})", q.display())
+            };
+            return Err(Error::Param(format!(
+                "{} is given twice{also}: each training path is read once, as one component",
+                p.display()
+            )));
+        }
+    }
     let mut held: FxHashSet<String> = FxHashSet::default();
     for h in heldout {
         for ex in read_labelled(h, cols)? {

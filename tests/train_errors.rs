@@ -403,3 +403,55 @@ fn a_csv_row_with_a_nul_byte_is_refused_as_score_refuses_it() {
         "{err}"
     );
 }
+
+#[test]
+fn an_output_that_is_its_own_training_or_held_out_data_is_refused() {
+    // Regression: `train x.csv -o x.csv` replaced the training data with
+    // the model (score refused the same mistake; train did not).
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "data.csv", &csv_of(&seed_texts()));
+    let held = write(dir.path(), "held.csv", &csv_of(&seed_texts()[..2]));
+    let before = std::fs::read(&data).unwrap();
+    let (d, h) = (data.to_str().unwrap(), held.to_str().unwrap());
+    let spelt_again = format!("{}/./held.csv", dir.path().display());
+    for (out_path, named, role) in [
+        (d, d, "training data"),
+        (spelt_again.as_str(), h, "a held-out file"),
+    ] {
+        let out = satire(&["train", "-q", d, "--heldout", h, "-o", out_path], None);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{named} is both {role} and the output (-o)")),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(&data).unwrap(), before, "training data kept");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn a_training_path_given_twice_is_refused() {
+    // Regression: `train a.csv a.csv` (or `a.csv ./a.csv`) trained two
+    // identical components under one name, so `--into` and `--borrow-for`
+    // could not tell them apart, and every text counted twice.
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "data.csv", &csv_of(&seed_texts()));
+    let d = data.to_str().unwrap();
+    let again = format!("{}/./data.csv", dir.path().display());
+    let model = dir.path().join("m.satmodel");
+    for second in [d, again.as_str()] {
+        let out = satire(
+            &["train", "-q", "-o", model.to_str().unwrap(), d, second],
+            None,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("{second} is given twice")), "{err}");
+        assert_eq!(err.contains("(also as"), second != d, "{err}");
+        assert!(!model.exists());
+    }
+    let out = satire(&["eval", "--folds", "2", "--together", d, d], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is given twice"), "{}", stderr(&out));
+}

@@ -155,9 +155,8 @@ impl Output {
     /// in errors. A `path` that is also one of the `inputs` is refused: the
     /// rows would replace the very articles they score.
     pub fn open(path: Option<&PathBuf>, inputs: &[PathBuf]) -> anyhow::Result<(Output, PathBuf)> {
-        if let Some(out) = path.and_then(|p| std::fs::canonicalize(p).ok()) {
-            let named = |i: &PathBuf| std::fs::canonicalize(i).is_ok_and(|i| i == out);
-            if let Some(i) = inputs.iter().find(|i| named(i)) {
+        if let Some(out) = path {
+            if let Some(i) = inputs.iter().find(|i| satire::io::same_file(i, out)) {
                 anyhow::bail!(
                     "{} is both an input and the output (-o): its rows would replace it; write them elsewhere",
                     i.display()
