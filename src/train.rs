@@ -838,7 +838,11 @@ pub fn update(model: &Model, more: &TrainingSet, into: Option<&str>) -> Result<M
         }
     };
     if more.examples.is_empty() {
-        return Err(Error::Data("no texts to add".into()));
+        let dropped: u64 = more.sources.iter().map(|s| s.dropped_overlap).sum();
+        return Err(Error::Data(match dropped {
+            0 => "no texts to add".into(),
+            n => format!("no texts to add: all {n} also occur in a held-out file"),
+        }));
     }
     let mut bags = Bags::from_state(state);
     let mut docs = Documents {

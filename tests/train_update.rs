@@ -298,3 +298,94 @@ fn update_refuses_what_it_cannot_do_exactly() {
     );
     assert!(!out_model.exists());
 }
+
+#[test]
+fn update_holds_out_what_the_model_held_out() {
+    // Regression: an update forgot the model's held-out files: their
+    // texts in the new data were trained on while the model still said
+    // they were kept out, and its held-out figures were dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let rows = seed_sentences(3);
+    let (satire_rows, real_rows): (Vec<_>, Vec<_>) =
+        rows.iter().cloned().partition(|r| r.0 == "satire");
+    let held: Vec<_> = satire_rows[..3]
+        .iter()
+        .chain(&real_rows[..6])
+        .cloned()
+        .collect();
+    let first: Vec<_> = satire_rows[3..9]
+        .iter()
+        .chain(&real_rows[6..26])
+        .cloned()
+        .collect();
+    // The new data repeats every held-out text.
+    let second: Vec<_> = satire_rows[9..]
+        .iter()
+        .chain(&real_rows[26..])
+        .chain(&held)
+        .cloned()
+        .collect();
+    let whole: Vec<_> = first.iter().chain(&second).cloned().collect();
+    let p = |name: &str| dir.path().join(name);
+    let s = |name: &str| p(name).to_str().unwrap().to_string();
+    write(dir.path(), "held.csv", &csv_of(&held));
+    write(dir.path(), "first.csv", &csv_of(&first));
+    write(dir.path(), "second.csv", &csv_of(&second));
+    write(dir.path(), "whole.csv", &csv_of(&whole));
+    let settings = ["--updatable", "--min-df", "1", "--heldout"];
+    let with = |out: &str, data: &str| -> Vec<String> {
+        let mut a: Vec<String> = settings.iter().map(|s| s.to_string()).collect();
+        a.extend([s("held.csv"), "-o".into(), s(out), s(data)]);
+        a
+    };
+    for (out, data) in [
+        ("first.satmodel", "first.csv"),
+        ("whole.satmodel", "whole.csv"),
+    ] {
+        let a = with(out, data);
+        train(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    let update = [
+        "train",
+        "--update",
+        &s("first.satmodel"),
+        "-o",
+        &s("updated.satmodel"),
+        &s("second.csv"),
+    ];
+    let out = satire(&update, None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("holding out the texts of {}", s("held.csv"))),
+        "{err}"
+    );
+
+    let updated = Model::load(&p("updated.satmodel")).unwrap();
+    let whole = Model::load(&p("whole.satmodel")).unwrap();
+    assert_same_model(&updated, &whole);
+    let second_source = &updated.meta().sources[1];
+    assert_eq!(second_source.dropped_overlap, held.len() as u64);
+    assert_eq!(updated.meta().heldout, whole.meta().heldout);
+    assert_eq!(updated.meta().heldout.len(), 1);
+
+    // Moved, the held-out file stops the update with what to do; named
+    // again with --heldout, it is held out from where it is now.
+    std::fs::rename(p("held.csv"), p("moved.csv")).unwrap();
+    let out = satire(&update, None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "was trained holding out the texts of {}, which cannot be read",
+            s("held.csv")
+        )) && err.contains("give --heldout"),
+        "{err}"
+    );
+    let mut again: Vec<&str> = update.to_vec();
+    let moved = s("moved.csv");
+    again.extend(["--heldout", &moved]);
+    let out = satire(&again, None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_same_model(&Model::load(&p("updated.satmodel")).unwrap(), &whole);
+}

@@ -121,6 +121,7 @@ pub struct Args {
     /// records its figures on each. The flag takes every path up to the next
     /// flag, so a shell glob (`--heldout data/*/test.csv`) holds out every
     /// file it names; give the training PATHs before it. It may also repeat.
+    /// With `--update`, the model's own held-out files unless given.
     #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
     pub heldout: Vec<PathBuf>,
     #[command(flatten)]
@@ -157,11 +158,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..args.opts.params()
     }
     .check()?;
+    let base = match &args.update {
+        Some(path) => Some((path, Model::load(path)?)),
+        None => None,
+    };
+    // An update holds out what the model's training held out, unless told
+    // otherwise: training on all the data at once would have dropped those
+    // texts from the new data too, and the model's figures on them are
+    // measured again rather than lost.
+    let heldout: Vec<PathBuf> = match &base {
+        Some((path, model)) if args.heldout.is_empty() => {
+            let recorded: Vec<PathBuf> = model.meta().excluded.iter().map(PathBuf::from).collect();
+            for h in &recorded {
+                if let Err(e) = std::fs::metadata(h) {
+                    anyhow::bail!(
+                        "{} was trained holding out the texts of {}, which cannot be read ({e}); \
+                         give --heldout with where it is now (or other files to hold out)",
+                        path.display(),
+                        h.display()
+                    );
+                }
+            }
+            recorded
+        }
+        _ => args.heldout.clone(),
+    };
     // A model written over its own training or held-out data would
     // replace the data with the model (`--update M -o M` is meant, and
     // fine: the model is read first).
     for (input, role) in (args.paths.iter().map(|p| (p, "training data")))
-        .chain(args.heldout.iter().map(|p| (p, "a held-out file")))
+        .chain(heldout.iter().map(|p| (p, "a held-out file")))
     {
         if satire::io::same_file(input, &args.out) {
             anyhow::bail!(
@@ -175,16 +201,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = AtomicFile::create(&args.out)?;
     let cols = args.columns.columns();
     let started = std::time::Instant::now();
-    let base = match &args.update {
-        Some(path) => Some(Model::load(path)?),
-        None => None,
-    };
     let set = if base.is_some() {
-        train::load_additions(&args.paths, &args.heldout, &cols)?
+        train::load_additions(&args.paths, &heldout, &cols)?
     } else {
-        train::load(&args.paths, &args.heldout, &cols)?
+        train::load(&args.paths, &heldout, &cols)?
     };
     if !args.quiet {
+        if let Some((path, _)) = base
+            .as_ref()
+            .filter(|_| args.heldout.is_empty() && !heldout.is_empty())
+        {
+            eprintln!(
+                "holding out the texts of {}, as {} was trained (--heldout to choose others)",
+                heldout
+                    .iter()
+                    .map(|h| h.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                path.display()
+            );
+        }
         for s in &set.sources {
             eprintln!(
                 "read {}: {} rows, {} dropped as also in a held-out file, {} satire + {} real used",
@@ -193,7 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let mut model = match &base {
-        Some(base) => {
+        Some((path, base)) => {
             let model = train::update(base, &set, args.into.as_deref())?;
             if !args.quiet {
                 let before = base.training_state().map_or(0, |s| s.documents.len());
@@ -201,9 +237,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "added {} texts to {} documents of {}",
                     set.examples.len(),
                     before,
-                    args.update
-                        .as_ref()
-                        .map_or(String::new(), |p| p.display().to_string())
+                    path.display()
                 );
             }
             model
@@ -211,7 +245,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => train::fit(&params, &set)?,
     };
     let mut figures = Vec::new();
-    for h in &args.heldout {
+    for h in &heldout {
         figures.push(train::heldout_figures(&model, h, &cols)?);
     }
     model.set_heldout(figures);
