@@ -134,3 +134,24 @@ fn training_paths_after_heldout_are_held_out_not_trained_on() {
     assert!(err.contains("<PATH>"), "{err}");
     assert!(!model.exists());
 }
+
+#[test]
+fn inspect_reports_the_held_out_figures_in_json_as_eval_does_with_format_json() {
+    // `--format json`, as eval, score and explain spell it; `--json` too.
+    let dir = tempfile::tempdir().unwrap();
+    let (train, a, _) = files(dir.path());
+    train_and_inspect(dir.path(), &train, &["--heldout", a.to_str().unwrap()]);
+    let model = dir.path().join("m.satmodel");
+    let m = model.to_str().unwrap();
+    let by_format = satire(&["inspect", "--format", "json", m], None);
+    let by_flag = satire(&["inspect", "--json", m], None);
+    assert!(by_format.status.success(), "{}", stderr(&by_format));
+    assert_eq!(stdout(&by_format), stdout(&by_flag));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&by_format)).unwrap();
+    let held = &v["metadata"]["heldout"];
+    assert_eq!(held.as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(held[0]["path"], a.to_str().unwrap());
+    assert_eq!(held[0]["n"], 2);
+    let both = satire(&["inspect", "--json", "--format", "text", m], None);
+    assert_eq!(both.status.code(), Some(2));
+}

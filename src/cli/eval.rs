@@ -10,7 +10,7 @@ use satire::model::Label;
 use satire::train;
 
 use super::train::TrainOpts;
-use super::{ColumnArgs, ModelArg};
+use super::{ColumnArgs, ModelArg, ReportFormat as Format};
 
 /// Measure a model on labelled data.
 ///
@@ -44,12 +44,6 @@ pub struct Args {
     pub columns: ColumnArgs,
     #[command(flatten)]
     pub opts: TrainOpts,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 #[derive(serde::Serialize)]

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use satire::model::{Counting, Label, Model, FORMAT_VERSION};
 
+use super::ReportFormat as Format;
+
 /// Show a model's metadata and its strongest cue words for each class.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,8 +21,11 @@ pub struct Args {
     /// rare names do not dominate.
     #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     pub min_count: u64,
-    /// Print JSON instead of text.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 }
 
@@ -32,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let (sat, real) = strongest(&model, args.top, args.min_count);
     let meta = model.meta();
-    if args.json {
+    if args.json || args.format == Format::Json {
         let v = serde_json::json!({
             "format_version": model.format_version(),
             "metadata": meta,

@@ -89,6 +89,15 @@ impl ColumnArgs {
     }
 }
 
+/// How `eval` and `inspect` print their report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Readable text.
+    Text,
+    /// JSON.
+    Json,
+}
+
 /// Where a verb writes: standard output, or a file that appears only once
 /// complete.
 pub enum Output {
