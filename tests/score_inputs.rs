@@ -131,6 +131,18 @@ fn jsonl_and_stdin_lines() {
         ["satire", "real"]
     );
     assert_eq!(rows[0].0, "-:1");
+    // Standard input can be read once: a second `-` is a usage error,
+    // not an error row claiming the input was empty.
+    for verb in ["score", "explain"] {
+        let out = satire(&[verb, "-", "-"], Some(SATIRE));
+        assert_eq!(out.status.code(), Some(2), "{verb}");
+        assert!(stdout(&out).is_empty(), "{verb}");
+        assert!(
+            stderr(&out).contains("`-` (standard input) is given twice"),
+            "{verb}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

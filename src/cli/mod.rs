@@ -146,6 +146,9 @@ impl InputArgs {
         if self.max_bytes == 0 {
             anyhow::bail!("--max-bytes must be at least 1");
         }
+        if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+            anyhow::bail!("`-` (standard input) is given twice: it can be read once");
+        }
         let reader = ItemReader {
             columns: self.columns.columns(),
             stdin: self.stdin.unwrap_or(stdin_default),
