@@ -508,17 +508,35 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// columns `file,label`. Any bad row stops the read with an error naming
 /// the file and line.
 pub fn read_labelled(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+    read_labelled_rows(path, cols, &mut Err)
+}
+
+/// [`read_labelled`], with each bad row (an unknown label, an empty or
+/// binary text, a quote left open, a ragged or non-UTF-8 row, a JSON line
+/// without the fields, an article file that cannot be read) handed to
+/// `bad`, in input order, and the rest read on; `bad` returning an error
+/// stops the read with it. A file that cannot be opened, a header without
+/// the columns, or an I/O failure stops the read whatever `bad` says.
+pub fn read_labelled_rows(
+    path: &Path,
+    cols: &Columns,
+    bad: &mut dyn FnMut(Error) -> Result<()>,
+) -> Result<Vec<Example>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
-        return read_labelled_dir(path);
+        return read_labelled_dir(path, bad);
     }
     match extension(path).as_str() {
-        "jsonl" | "ndjson" => read_labelled_jsonl(path, cols),
-        _ => read_labelled_csv(path, cols),
+        "jsonl" | "ndjson" => read_labelled_jsonl(path, cols, bad),
+        _ => read_labelled_csv(path, cols, bad),
     }
 }
 
-fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+fn read_labelled_csv(
+    path: &Path,
+    cols: &Columns,
+    bad: &mut dyn FnMut(Error) -> Result<()>,
+) -> Result<Vec<Example>> {
     let mut rdr = csv_reader(QuoteWatch::new(BufReader::with_capacity(
         READ_BUFFER,
         open(path)?,
@@ -536,16 +554,30 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_record_error(path, e, &mut rdr)),
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(csv_record_error(path, e, &mut rdr))
+            }
+            Err(e) => {
+                bad(csv_record_error(path, e, &mut rdr))?;
+                continue;
+            }
         }
         let line = rec.position().map(|p| record_line(&mut rdr, p));
         if let Some(msg) = bad_quoting(&mut rdr, rec.position().map(|p| p.byte())) {
-            return Err(Error::input(path, line, msg));
+            bad(Error::input(path, line, msg))?;
+            continue;
         }
-        let label = parse_label(&rec[label_i], path, line)?;
+        let label = match parse_label(&rec[label_i], path, line) {
+            Ok(label) => label,
+            Err(e) => {
+                bad(e)?;
+                continue;
+            }
+        };
         let text = rec[text_i].to_string();
         if let Some(why) = unusable_text(&text) {
-            return Err(Error::input(path, line, why));
+            bad(Error::input(path, line, why))?;
+            continue;
         }
         let id = match id_i {
             Some(i) => rec[i].to_string(),
@@ -556,7 +588,11 @@ fn read_labelled_csv(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
     Ok(out)
 }
 
-fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
+fn read_labelled_jsonl(
+    path: &Path,
+    cols: &Columns,
+    bad: &mut dyn FnMut(Error) -> Result<()>,
+) -> Result<Vec<Example>> {
     let mut out = Vec::new();
     // Lines as bytes: `BufRead::lines` would say only "stream did not
     // contain valid UTF-8" of a line that is not.
@@ -571,39 +607,45 @@ fn read_labelled_jsonl(path: &Path, cols: &Columns) -> Result<Vec<Example>> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let names = [
-            cols.text.as_str(),
-            cols.label.as_str(),
-            cols.id.as_deref().unwrap_or("id"),
-        ];
-        let values = match jsonl::read(line, &names) {
-            Ok(jsonl::Line::Object(values)) => values,
-            Ok(_) => Vec::new(),
-            Err(e) => return Err(Error::input(path, Some(n), e.to_string())),
-        };
-        let field = |name: &str| jsonl::get(&values, &names, name).and_then(|x| x.as_str());
-        let text = field(&cols.text).ok_or_else(|| {
-            Error::input(path, Some(n), format!("no string field `{}`", cols.text))
-        })?;
-        let label = field(&cols.label).ok_or_else(|| {
-            Error::input(path, Some(n), format!("no string field `{}`", cols.label))
-        })?;
-        let label = parse_label(label, path, Some(n))?;
-        // A NUL byte cannot be in a JSON line, and `\u0000` is a character
-        // written on purpose, which `satire score` scores too.
-        if text.trim().is_empty() {
-            return Err(Error::input(path, Some(n), "empty text"));
+        match labelled_json_line(line, n, path, cols) {
+            Ok(ex) => out.push(ex),
+            Err(e) => bad(e)?,
         }
-        let id = jsonl::get(&values, &names, names[2])
-            .and_then(jsonl::Field::as_id)
-            .map_or_else(|| format!("{}:{n}", path.display()), str::to_string);
-        out.push(Example {
-            id,
-            label,
-            text: text.to_string(),
-        });
     }
     Ok(out)
+}
+
+/// One JSON line of labelled data, line `n` of `path`.
+fn labelled_json_line(line: &[u8], n: u64, path: &Path, cols: &Columns) -> Result<Example> {
+    let names = [
+        cols.text.as_str(),
+        cols.label.as_str(),
+        cols.id.as_deref().unwrap_or("id"),
+    ];
+    let values = match jsonl::read(line, &names) {
+        Ok(jsonl::Line::Object(values)) => values,
+        Ok(_) => Vec::new(),
+        Err(e) => return Err(Error::input(path, Some(n), e.to_string())),
+    };
+    let field = |name: &str| jsonl::get(&values, &names, name).and_then(|x| x.as_str());
+    let text = field(&cols.text)
+        .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.text)))?;
+    let label = field(&cols.label)
+        .ok_or_else(|| Error::input(path, Some(n), format!("no string field `{}`", cols.label)))?;
+    let label = parse_label(label, path, Some(n))?;
+    // A NUL byte cannot be in a JSON line, and `\u0000` is a character
+    // written on purpose, which `satire score` scores too.
+    if text.trim().is_empty() {
+        return Err(Error::input(path, Some(n), "empty text"));
+    }
+    let id = jsonl::get(&values, &names, names[2])
+        .and_then(jsonl::Field::as_id)
+        .map_or_else(|| format!("{}:{n}", path.display()), str::to_string);
+    Ok(Example {
+        id,
+        label,
+        text: text.to_string(),
+    })
 }
 
 /// Why a labelled text cannot be trained on, as `satire score` would
@@ -675,7 +717,7 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
+fn read_labelled_dir(dir: &Path, bad: &mut dyn FnMut(Error) -> Result<()>) -> Result<Vec<Example>> {
     let labels_csv = dir.join("labels.csv");
     let mut out = Vec::new();
     if labels_csv.is_file() {
@@ -697,12 +739,25 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
             match rdr.read_record(&mut rec) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(csv_record_error(&labels_csv, e, &mut rdr)),
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                    return Err(csv_record_error(&labels_csv, e, &mut rdr))
+                }
+                Err(e) => {
+                    bad(csv_record_error(&labels_csv, e, &mut rdr))?;
+                    continue;
+                }
             }
             let line = rec.position().map(|p| record_line(&mut rdr, p));
-            let label = parse_label(&rec[label_i], &labels_csv, line)?;
             let file = dir.join(&rec[file_i]);
-            let text = read_text_file(&file)?;
+            let read = parse_label(&rec[label_i], &labels_csv, line)
+                .and_then(|label| Ok((label, read_text_file(&file)?)));
+            let (label, text) = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    bad(e)?;
+                    continue;
+                }
+            };
             // The file exists (it was just read): its canonical path names
             // it however it is spelt (`./a.txt`, a symlink).
             let same = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
@@ -752,7 +807,13 @@ fn read_labelled_dir(dir: &Path) -> Result<Vec<Example>> {
             continue;
         }
         for file in files_below(&sub)? {
-            let text = read_text_file(&file)?;
+            let text = match read_text_file(&file) {
+                Ok(text) => text,
+                Err(e) => {
+                    bad(e)?;
+                    continue;
+                }
+            };
             out.push(Example {
                 id: file.display().to_string(),
                 label,

@@ -80,3 +80,79 @@ fn eval_reads_the_seeds_from_jsonl_starting_with_a_byte_order_mark() {
     assert_eq!(v[0]["n"], 5);
     assert_eq!(v[0]["confusion"], serde_json::json!([[4, 0], [0, 1]]));
 }
+
+#[test]
+fn eval_leaves_a_bad_row_out_of_the_figures_names_it_and_says_so_in_its_exit_code() {
+    // Regression: the first bad row (a typo in a label, say) stopped the
+    // whole evaluation, as if every other row were unusable too.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = csv::Writer::from_writer(Vec::new());
+    rows.write_record(["id", "label", "text"]).unwrap();
+    let mut line = 1;
+    let mut bad_lines = Vec::new();
+    for (i, (text, label)) in seed_texts().into_iter().enumerate() {
+        rows.write_record([format!("s{i}").as_str(), &label, &text])
+            .unwrap();
+        line += 1 + text.matches('\n').count();
+        rows.write_record([format!("x{i}").as_str(), "satirical", "Area man wins"])
+            .unwrap();
+        line += 1;
+        bad_lines.push(line);
+    }
+    rows.write_record(["e", "real", "  "]).unwrap();
+    line += 1;
+    let file = write(
+        dir.path(),
+        "mixed.csv",
+        &String::from_utf8(rows.into_inner().unwrap()).unwrap(),
+    );
+    let f = file.to_str().unwrap();
+    let out = satire(&["eval", f, "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The figures are the seeds' own, as eval of the seeds alone gives.
+    assert_eq!(v[0]["n"], 5);
+    assert_eq!(v[0]["accuracy"], 1.0);
+    assert_eq!(v[0]["confusion"], serde_json::json!([[4, 0], [0, 1]]));
+    let errors: Vec<&str> = v[0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let mut want: Vec<String> = bad_lines
+        .iter()
+        .map(|l| format!("{f}, line {l}: unknown label `satirical`"))
+        .collect();
+    want.push(format!("{f}, line {line}: empty text"));
+    assert_eq!(errors.len(), want.len(), "{errors:?}");
+    for (got, want) in errors.iter().zip(&want) {
+        assert!(got.starts_with(want.as_str()), "{got} / {want}");
+    }
+    assert!(
+        stderr(&out).contains(&format!("{f}: 6 rows in error, left out of its figures")),
+        "{}",
+        stderr(&out)
+    );
+    // Text lists the first five and says how many more.
+    let out = satire(&["eval", f], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("errors    6 rows left out of these figures:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&want[4]) && !text.contains(&want[5]),
+        "{text}"
+    );
+    assert!(
+        text.contains("... and 1 more (--format json lists them all)"),
+        "{text}"
+    );
+    // Training still stops at the first bad row.
+    let model = dir.path().join("m.satmodel");
+    let out = satire(&["train", "-q", "-o", model.to_str().unwrap(), f], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&want[0]), "{}", stderr(&out));
+}

@@ -404,13 +404,19 @@ fn a_csv_row_with_a_nul_byte_is_refused_as_score_refuses_it() {
     );
 }
 
+/// The seeds as `(label, text)` rows, for [`csv_of`].
+fn seed_rows() -> Vec<(String, String)> {
+    seed_texts().into_iter().map(|(t, l)| (l, t)).collect()
+}
+
 #[test]
 fn an_output_that_is_its_own_training_or_held_out_data_is_refused() {
     // Regression: `train x.csv -o x.csv` replaced the training data with
     // the model (score refused the same mistake; train did not).
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "data.csv", &csv_of(&seed_texts()));
-    let held = write(dir.path(), "held.csv", &csv_of(&seed_texts()[..2]));
+    let rows = seed_rows();
+    let data = write(dir.path(), "data.csv", &csv_of(&rows));
+    let held = write(dir.path(), "held.csv", &csv_of(&rows[..2]));
     let before = std::fs::read(&data).unwrap();
     let (d, h) = (data.to_str().unwrap(), held.to_str().unwrap());
     let spelt_again = format!("{}/./held.csv", dir.path().display());
@@ -436,7 +442,7 @@ fn a_training_path_given_twice_is_refused() {
     // identical components under one name, so `--into` and `--borrow-for`
     // could not tell them apart, and every text counted twice.
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "data.csv", &csv_of(&seed_texts()));
+    let data = write(dir.path(), "data.csv", &csv_of(&seed_rows()));
     let d = data.to_str().unwrap();
     let again = format!("{}/./data.csv", dir.path().display());
     let model = dir.path().join("m.satmodel");

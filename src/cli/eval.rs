@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use satire::eval::{evaluate, Metrics};
-use satire::io::read_labelled;
+use satire::io::read_labelled_rows;
 use satire::model::Label;
 use satire::train;
 
@@ -54,9 +54,24 @@ struct Report {
     /// training part as twins of the texts it holds out.
     #[serde(skip_serializing_if = "Option::is_none")]
     twins_left_out: Option<u64>,
+    /// Rows that could not be evaluated (an unknown label, an empty text,
+    /// ...), left out of the figures; in input order. Cross-validation
+    /// trains, and stops at a bad row as `satire train` does: none there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<String>>,
     #[serde(flatten)]
     metrics: Metrics,
 }
+
+fn rows(n: usize) -> String {
+    match n {
+        1 => "1 row".into(),
+        n => format!("{n} rows"),
+    }
+}
+
+/// Errors listed in the text report; JSON lists them all.
+const ERRORS_SHOWN: usize = 5;
 
 fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     let m = &r.metrics;
@@ -65,6 +80,23 @@ fn print_text(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         "== {} ({}, {} texts, threshold {})",
         r.path, r.mode, m.n, m.threshold
     )?;
+    if let Some(errors) = r.errors.as_ref().filter(|e| !e.is_empty()) {
+        writeln!(
+            out,
+            "errors    {} left out of these figures:",
+            rows(errors.len())
+        )?;
+        for e in errors.iter().take(ERRORS_SHOWN) {
+            writeln!(out, "  {}", satire::io::printable(e))?;
+        }
+        if errors.len() > ERRORS_SHOWN {
+            writeln!(
+                out,
+                "  ... and {} more (--format json lists them all)",
+                errors.len() - ERRORS_SHOWN
+            )?;
+        }
+    }
     if let Some(n) = r.twins_left_out {
         writeln!(
             out,
@@ -115,13 +147,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => {
             let model = args.model.load()?;
             for path in &args.paths {
-                let examples = read_labelled(path, &cols)?;
+                // A bad row costs itself, not the run: it is listed and
+                // left out of the figures, and the exit code says so.
+                let mut errors = Vec::new();
+                let examples = read_labelled_rows(path, &cols, &mut |e| {
+                    errors.push(e.to_string());
+                    Ok(())
+                })?;
+                if let Some(first) = errors.first() {
+                    eprintln!(
+                        "satire: {}: {} in error, left out of its figures; first: {}",
+                        path.display(),
+                        rows(errors.len()),
+                        satire::io::printable(first)
+                    );
+                    if examples.is_empty() {
+                        anyhow::bail!("{}: no rows left to evaluate", path.display());
+                    }
+                }
                 let truth: Vec<Label> = examples.iter().map(|e| e.label).collect();
                 let p = train::predict(&model, &examples);
                 reports.push(Report {
                     path: path.display().to_string(),
                     mode: "model".into(),
                     twins_left_out: None,
+                    errors: Some(errors),
                     metrics: evaluate(&truth, &p, args.threshold),
                 });
             }
@@ -157,6 +207,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             format!("{k}-fold cross-validation")
                         },
                         twins_left_out: Some(cv.twins_left_out[si]),
+                        errors: None,
                         metrics: evaluate(&t, &q, args.threshold),
                     });
                 }
@@ -176,5 +227,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&reports)?
         )?,
     }
-    Ok(ExitCode::SUCCESS)
+    let in_error = reports
+        .iter()
+        .any(|r| r.errors.as_ref().is_some_and(|e| !e.is_empty()));
+    Ok(if in_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
