@@ -248,8 +248,14 @@ pub fn load_additions(
     heldout: &[PathBuf],
     cols: &Columns,
 ) -> Result<TrainingSet> {
-    for (i, p) in paths.iter().enumerate() {
-        if let Some(q) = paths[..i].iter().find(|q| crate::io::same_file(q, p)) {
+    // Each path resolved once (a path that does not resolve is reported
+    // by its read below): `train data/*.csv` may name thousands.
+    let mut seen: FxHashMap<PathBuf, &PathBuf> = FxHashMap::default();
+    for p in paths {
+        let Ok(canonical) = std::fs::canonicalize(p) else {
+            continue;
+        };
+        if let Some(q) = seen.insert(canonical, p) {
             let also = if q.as_os_str() == p.as_os_str() {
                 String::new()
             } else {
