@@ -20,7 +20,8 @@ mod train;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every item was scored (or the command succeeded)
-  1  some items could not be scored (each has an error row); see --strict
+  1  some items could not be scored (each has an error row; see --strict), or eval left
+     rows in error out of its figures
   2  usage error, unusable model, or an I/O failure";
 
 /// Tells straight news reporting from satire.
