@@ -163,18 +163,36 @@ impl InputArgs {
     }
 }
 
+/// Refuses an output file (`-o`) that is one of `inputs` (each with what
+/// it is to the verb), however spelt: writing it would replace the input
+/// with what was made from it.
+pub fn refuse_output_among<'a>(
+    out: &Path,
+    inputs: impl IntoIterator<Item = (&'a PathBuf, &'a str)>,
+    replaced: &str,
+) -> anyhow::Result<()> {
+    for (input, role) in inputs {
+        if satire::io::same_file(input, out) {
+            anyhow::bail!(
+                "{} is both {role} and the output (-o): {replaced}",
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Output {
     /// Standard output, or `path` written atomically; with the name to use
     /// in errors. A `path` that is also one of the `inputs` is refused: the
     /// rows would replace the very articles they score.
     pub fn open(path: Option<&PathBuf>, inputs: &[PathBuf]) -> anyhow::Result<(Output, PathBuf)> {
         if let Some(out) = path {
-            if let Some(i) = inputs.iter().find(|i| satire::io::same_file(i, out)) {
-                anyhow::bail!(
-                    "{} is both an input and the output (-o): its rows would replace it; write them elsewhere",
-                    i.display()
-                );
-            }
+            refuse_output_among(
+                out,
+                inputs.iter().map(|i| (i, "an input")),
+                "its rows would replace it; write them elsewhere",
+            )?;
         }
         Ok(match path {
             Some(p) => (Output::File(AtomicFile::create(p)?), p.clone()),

@@ -186,16 +186,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A model written over its own training or held-out data would
     // replace the data with the model (`--update M -o M` is meant, and
     // fine: the model is read first).
-    for (input, role) in (args.paths.iter().map(|p| (p, "training data")))
-        .chain(heldout.iter().map(|p| (p, "a held-out file")))
-    {
-        if satire::io::same_file(input, &args.out) {
-            anyhow::bail!(
-                "{} is both {role} and the output (-o): the model would replace it; write it elsewhere",
-                input.display()
-            );
-        }
-    }
+    super::refuse_output_among(
+        &args.out,
+        (args.paths.iter().map(|p| (p, "training data")))
+            .chain(heldout.iter().map(|p| (p, "a held-out file"))),
+        "the model would replace it; write it elsewhere",
+    )?;
     // Opened before any data is read, so an output that cannot be written
     // (a folder, a missing folder) stops the run now, not after training.
     let out = AtomicFile::create(&args.out)?;
