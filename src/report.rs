@@ -53,6 +53,7 @@ const TITLE: &str = "satire report";
 pub struct HtmlReport {
     model_line: String,
     top: usize,
+    decision: Decision,
     entries: Vec<Entry>,
     /// The rendered article sections, in input order.
     body: String,
@@ -60,8 +61,8 @@ pub struct HtmlReport {
 
 impl HtmlReport {
     /// A report on texts explained with `model`, listing `top` cue tokens
-    /// each way per article.
-    pub fn new(model: &Model, top: usize) -> Self {
+    /// each way per article, each labelled by `decision`.
+    pub fn new(model: &Model, top: usize, decision: Decision) -> Self {
         let model_line = format!(
             "Model: format v{}, written by {}, {} components, {} vocabulary tokens",
             model.format_version(),
@@ -72,6 +73,7 @@ impl HtmlReport {
         HtmlReport {
             model_line,
             top,
+            decision,
             entries: Vec::new(),
             body: String::new(),
         }
@@ -81,7 +83,7 @@ impl HtmlReport {
     pub fn add(&mut self, model: &Model, id: &str, text: &str, e: &Explanation) {
         let n = self.entries.len();
         let s = &e.score;
-        let label = Decision::default().label(s.p_satire);
+        let label = self.decision.label(s.p_satire);
         let satire: Vec<&TokenShare> = e.satire_cues(self.top).collect();
         let real: Vec<&TokenShare> = e.real_cues(self.top).collect();
         let shown_sentences = e.sentences.iter().filter(|st| !st.is_blank(text)).count();
@@ -253,13 +255,17 @@ impl HtmlReport {
         if errors > 0 {
             let _ = write!(counts, ", {errors} in error");
         }
+        let mut decision = format!("Threshold {}", self.decision.threshold);
+        if self.decision.unsure > 0.0 {
+            let _ = write!(decision, ", unsure within {} of it", self.decision.unsure);
+        }
         write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{} ({})</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
              <input type=\"checkbox\" id=\"figs\"><header>\n<h1>{}</h1>\n<p>{counts}. \
-             {}. Threshold {}.</p>\n<p class=\"legend\"><span class=\"s sat\" \
+             {}. {}.</p>\n<p class=\"legend\"><span class=\"s sat\" \
              style=\"background:rgba(220,50,47,.45)\">red</span> sentences pushed the article \
              towards satire, <span class=\"s rea\" style=\"background:rgba(38,139,210,.45)\">blue\
              </span> ones towards straight reporting; the deeper the shade, the larger the \
@@ -269,7 +275,7 @@ impl HtmlReport {
             escape(&counts),
             TITLE,
             escape(&self.model_line),
-            Decision::default().threshold,
+            escape(&decision),
         )?;
         if self.entries.len() > 1 {
             out.write_all(

@@ -237,6 +237,40 @@ fn cli_explain_reports_bad_items_and_goes_on() {
     assert!(first < second);
     assert!(text.contains("error:"), "{text}");
     assert!(text.contains("sentences, most satirical first"), "{text}");
+    // The terminal is told too, not only the output: written to a page,
+    // the errors would otherwise show as exit 1 and nothing else.
+    let err = stderr(&out);
+    assert!(
+        err.contains("satire: 1 explained, 1 in error")
+            && err.contains("first error: ")
+            && err.contains("a_empty.txt"),
+        "{err}"
+    );
+    // (Outside the folder explained: a page left in it would be read as
+    // an article by the next run.)
+    let pages = tempfile::tempdir().unwrap();
+    let page = pages.path().join("page.html");
+    let out = satire(
+        &[
+            "explain",
+            "--format",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 explained, 1 in error") && err.contains("a_empty.txt"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("1 in error"));
     // In JSON, the item in error is a line of its own with its id and
     // error only, and the next item is explained.
     let out = satire(
@@ -256,6 +290,73 @@ fn cli_explain_reports_bad_items_and_goes_on() {
     assert!(lines[1]["id"].as_str().unwrap().ends_with("b_article.txt"));
     assert!(lines[1]["error"].is_null());
     assert_eq!(lines[1]["label"].as_str(), Some("real"));
+}
+
+#[test]
+fn cli_explain_labels_as_score_does_with_the_same_threshold_and_band() {
+    // The seeds' P(satire) are 0.96, 0.29, 0.04, 0.17 and 0.09: around
+    // 0.2, a band of 0.1 makes two of them unsure, and leaves one of each
+    // label besides. explain is what a reader checks a score against, so
+    // its label must be the one score gave.
+    let flags = ["--threshold", "0.2", "--unsure", "0.1"];
+    let scored = score_rows(&satire(
+        &[&["score"][..], &flags, &["corpus/seeds"]].concat(),
+        None,
+    ));
+    let labels: Vec<&str> = scored.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(labels, ["satire", "unsure", "real", "unsure", "real"]);
+    let out = satire(
+        &[
+            &["explain", "--format", "json"][..],
+            &flags,
+            &["corpus/seeds"],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let explained: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["label"].to_string())
+        .collect();
+    assert_eq!(
+        explained,
+        labels
+            .iter()
+            .map(|l| format!("\"{l}\""))
+            .collect::<Vec<_>>()
+    );
+    let out = satire(
+        &[&["explain"][..], &flags, &["corpus/seeds"]].concat(),
+        None,
+    );
+    let text = stdout(&out);
+    let heads: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("  p_satire "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(heads, labels);
+    // The page counts them and says how they were labelled.
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("seeds.html");
+    let out = satire(
+        &[
+            &["explain", "--format", "html", "-o", page.to_str().unwrap()][..],
+            &flags,
+            &["corpus/seeds"],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("5 articles: 1 satire, 2 real, 2 unsure.")
+            && html.contains("Threshold 0.2, unsure within 0.1 of it."),
+        "{html}"
+    );
+    assert_eq!(html.matches("data-label=\"unsure\"").count(), 2);
 }
 
 #[test]

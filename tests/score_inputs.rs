@@ -306,6 +306,8 @@ fn a_bad_setting_stops_before_any_output() {
         ("score", "--threshold", "1.5"),
         ("score", "--unsure", "0.5"),
         ("explain", "--threads", "0"),
+        ("explain", "--threshold", "0"),
+        ("explain", "--unsure", "0.5"),
         // Negative numbers reach the flag's own check (or its parser),
         // not clap's "unexpected argument '-0'" with a tip to write
         // `-- -0.5`, which would make the value a path.
@@ -329,6 +331,51 @@ fn a_bad_setting_stops_before_any_output() {
             assert!(!err.contains("unexpected argument"), "{err}");
         }
     }
+}
+
+#[test]
+fn an_unsure_band_that_leaves_a_label_unreachable_is_refused() {
+    // Around 0.3, a band of 0.35 covers every P(satire) below the
+    // threshold: no text could be labelled real, which is a mistake in the
+    // flags, not a result to write. Its mirror image loses `satire`.
+    for (verb, threshold, unsure, lost) in [
+        ("score", "0.3", "0.35", "real"),
+        ("explain", "0.3", "0.3", "real"),
+        ("score", "0.7", "0.35", "satire"),
+    ] {
+        let out = satire(
+            &[
+                verb,
+                "--threshold",
+                threshold,
+                "--unsure",
+                unsure,
+                "corpus/seeds",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{verb} {threshold} {unsure}");
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("--unsure {unsure} around --threshold {threshold}"))
+                && err.contains(&format!("no text could be labelled {lost}")),
+            "{err}"
+        );
+    }
+    // A band that reaches 0 or 1 exactly still leaves both labels.
+    let out = satire(
+        &[
+            "score",
+            "--threshold",
+            "0.6",
+            "--unsure",
+            "0.4",
+            "corpus/seeds",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use satire::score::Decision;
 
 use satire::io::{printable, Item, StdinFormat};
 
-use super::{batch, InputArgs, ModelArg, Output};
+use super::{batch, DecisionArgs, InputArgs, ModelArg, Output};
 
 /// Explain scores: the tokens and sentences that moved each article's
 /// log-odds, with their exact contributions.
@@ -37,6 +37,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
     /// Cue tokens shown in each direction.
     #[arg(
         long,
@@ -83,7 +85,7 @@ enum Explained {
     /// writing in input order is all that is left to one thread.
     Rendered {
         output: std::io::Result<Vec<u8>>,
-        failed: bool,
+        error: Option<String>,
     },
     /// What the HTML report needs, which is written once all items are in:
     /// the item's id, and its text with its explanation or its error.
@@ -95,6 +97,7 @@ enum Explained {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Checked before the model loads and the output opens, as `score` does.
+    let decision = args.decision.decision()?;
     let threads = batch::threads(args.threads)?;
     let model = args.model.load()?;
     let mut reader = args.input.reader(&args.paths, StdinFormat::Text)?;
@@ -119,8 +122,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut out = Vec::new();
         let written = match (&done, args.format) {
             (_, Format::Html) => return Explained::ForReport { id, done },
-            (Ok((text, e)), Format::Text) => write_text(&mut out, &model, &id, text, e, &args),
-            (Ok((text, e)), Format::Json) => write_json(&mut out, &model, &id, text, e, args.top),
+            (Ok((text, e)), Format::Text) => {
+                write_text(&mut out, &model, &id, text, e, decision, &args)
+            }
+            (Ok((text, e)), Format::Json) => {
+                write_json(&mut out, &model, &id, text, e, decision, args.top)
+            }
             (Err(msg), Format::Text) => {
                 writeln!(out, "== {}\nerror: {}\n", printable(&id), printable(msg))
             }
@@ -134,22 +141,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         Explained::Rendered {
             output: written.map(|()| out),
-            failed: done.is_err(),
+            error: done.err(),
         }
     };
-    let mut report = HtmlReport::new(&model, args.top);
-    let mut failed = 0u64;
+    let mut report = HtmlReport::new(&model, args.top, decision);
+    let (mut explained, mut failed) = (0u64, 0u64);
+    let mut first_error: Option<String> = None;
+    let mut count = |error: Option<&String>| match error {
+        None => explained += 1,
+        Some(msg) => {
+            failed += 1;
+            first_error.get_or_insert_with(|| msg.clone());
+        }
+    };
     let mut emit = |done: Option<Explained>| {
         match done {
             None => out.flush().map_err(io_err)?,
-            Some(Explained::Rendered { output, failed: f }) => {
-                failed += u64::from(f);
+            Some(Explained::Rendered { output, error }) => {
+                count(error.as_ref());
                 out.write_all(&output.map_err(io_err)?).map_err(io_err)?;
             }
             Some(Explained::ForReport { id, done }) => match done {
-                Ok((text, e)) => report.add(&model, &id, &text, &e),
+                Ok((text, e)) => {
+                    count(None);
+                    report.add(&model, &id, &text, &e);
+                }
                 Err(msg) => {
-                    failed += 1;
+                    count(Some(&msg));
                     report.add_error(&id, &msg);
                 }
             },
@@ -167,6 +185,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report.write(&mut out).map_err(io_err)?;
     }
     out.finish()?;
+    // The errors are in the output, which may be a file or a page: the
+    // terminal is told too, as `score` tells it, or exit 1 would be all.
+    if let Some(e) = &first_error {
+        eprintln!("satire: {explained} explained, {failed} in error");
+        eprintln!("satire: first error: {}", printable(e));
+    }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -187,6 +211,7 @@ fn write_text(
     id: &str,
     text: &str,
     e: &Explanation,
+    decision: Decision,
     args: &Args,
 ) -> std::io::Result<()> {
     let s = &e.score;
@@ -194,7 +219,7 @@ fn write_text(
     writeln!(
         out,
         "{}  p_satire {:.4}  log_odds {:.4}",
-        Decision::default().label(s.p_satire),
+        decision.label(s.p_satire),
         s.p_satire,
         s.log_odds
     )?;
@@ -317,6 +342,7 @@ fn write_json(
     id: &str,
     text: &str,
     e: &Explanation,
+    decision: Decision,
     top: usize,
 ) -> std::io::Result<()> {
     let s = &e.score;
@@ -335,7 +361,7 @@ fn write_json(
         id,
         intercept: e.intercept,
         known_tokens: s.known_tokens,
-        label: Decision::default().label(s.p_satire),
+        label: decision.label(s.p_satire),
         log_odds: s.log_odds,
         mixing: e.mixing,
         p_satire: s.p_satire,

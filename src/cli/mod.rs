@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use satire::io::{AtomicFile, Columns, ItemReader, StdinFormat, DEFAULT_MAX_BYTES};
 use satire::model::Model;
+use satire::score::Decision;
 
 mod batch;
 mod eval;
@@ -118,6 +119,53 @@ impl std::io::Write for Output {
             Output::Stdout(w) => w.flush(),
             Output::File(w) => w.flush(),
         }
+    }
+}
+
+/// `--threshold` and `--unsure`: how `score` and `explain` turn P(satire)
+/// into a label, so that the two verbs label the same text alike.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DecisionArgs {
+    /// P(satire) at or above this is labelled `satire`.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Label `unsure` when P(satire) is within this distance of the threshold.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 0.0,
+        value_name = "WIDTH"
+    )]
+    pub unsure: f64,
+}
+
+impl DecisionArgs {
+    /// The decision, once the two settings make sense together: a band
+    /// that reaches past 0 or 1 would leave a label that no text can get.
+    pub fn decision(&self) -> anyhow::Result<Decision> {
+        let (t, u) = (self.threshold, self.unsure);
+        if !(t > 0.0 && t < 1.0) {
+            anyhow::bail!("--threshold must be strictly between 0 and 1, got {t}");
+        }
+        if !(0.0..0.5).contains(&u) {
+            anyhow::bail!("--unsure must be in [0, 0.5), got {u}");
+        }
+        if u > 0.0 && (u >= t || t + u > 1.0) {
+            anyhow::bail!(
+                "--unsure {u} around --threshold {t} labels every P(satire) {} unsure, \
+                 so no text could be labelled {}: the band must lie within 0 to 1",
+                if u >= t {
+                    "below the threshold"
+                } else {
+                    "from the threshold up"
+                },
+                if u >= t { "real" } else { "satire" }
+            );
+        }
+        Ok(Decision {
+            threshold: t,
+            unsure: u,
+        })
     }
 }
 

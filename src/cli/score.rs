@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use satire::io::{printable, Item, OutputFormat, ScoreRow, ScoreWriter, StdinFormat};
 use satire::model::Model;
-use satire::score::{Decision, Score, Scorer};
+use satire::score::{Score, Scorer};
 
-use super::{batch, InputArgs, ModelArg, Output};
+use super::{batch, DecisionArgs, InputArgs, ModelArg, Output};
 
 /// Score articles.
 ///
@@ -32,17 +32,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Csv)]
     pub format: OutputFormat,
-    /// P(satire) at or above this is labelled `satire`.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Label `unsure` when P(satire) is within this distance of the threshold.
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 0.0,
-        value_name = "WIDTH"
-    )]
-    pub unsure: f64,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
     /// Report the raw naive-Bayes posterior instead of the calibrated one.
     #[arg(long)]
     pub raw: bool,
@@ -110,15 +101,7 @@ fn score_item(scorer: &mut Scorer, item: Item) -> Scored {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if !(args.threshold > 0.0 && args.threshold < 1.0) {
-        anyhow::bail!(
-            "--threshold must be strictly between 0 and 1, got {}",
-            args.threshold
-        );
-    }
-    if !(0.0..0.5).contains(&args.unsure) {
-        anyhow::bail!("--unsure must be in [0, 0.5), got {}", args.unsure);
-    }
+    let decision = args.decision.decision()?;
     // Checked with the other settings, before the output is opened: a bad
     // setting writes nothing, not even the header.
     let threads = batch::threads(args.threads)?;
@@ -139,10 +122,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         source: e,
     };
     let mut writer = ScoreWriter::new(out, args.format).map_err(io_err)?;
-    let decision = Decision {
-        threshold: args.threshold,
-        unsure: args.unsure,
-    };
     let scorer_opts = ScorerOpts {
         calibrated: !args.raw,
         reference_path: args.reference_path,
