@@ -461,3 +461,68 @@ fn a_training_path_given_twice_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is given twice"), "{}", stderr(&out));
 }
+
+#[test]
+fn texts_labelled_both_ways_are_named_on_standard_error() {
+    // Label noise is not an error (onion-or-not's own train.csv has a
+    // headline under both labels), but a user who trains on it should hear
+    // of it: each such text once, with the rows that disagree.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = seed_sentences(8);
+    let (label, text) = rows[3].clone();
+    let other = if label == "real" { "satire" } else { "real" };
+    // Row 3's sentence again under the other label, shouted and
+    // re-punctuated (folded as --heldout folds, it is the same), then a
+    // third time: still one text reported.
+    rows.push((other.into(), format!("{}!!", text.to_uppercase())));
+    rows.push((label.clone(), text.clone()));
+    // A repeat under the same label is not noise of this kind.
+    rows.push(rows[5].clone());
+    let n = rows.len();
+    let a = write(dir.path(), "a.csv", &csv_of(&rows));
+    // Across files too: b.csv's last row is a.csv's last seed sentence
+    // (from a straight report) labelled satire.
+    let k = n - 4;
+    let mut b = seed_rows();
+    let (lk, tk) = rows[k].clone();
+    assert_eq!(lk, "real");
+    b.push(("satire".into(), tk));
+    let b = write(dir.path(), "b.csv", &csv_of(&b));
+    let m = dir.path().join("m.satmodel");
+    let (a, b, m) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        m.to_str().unwrap(),
+    );
+    let out = satire(&["train", a, b, "-o", m], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("note: 2 texts are labelled both satire and real"),
+        "{err}"
+    );
+    let pair = |x: &str, y: &str| format!("\n  {x} and {y}\n");
+    assert!(
+        err.contains(&pair(
+            &format!("r3 ({a}, {label})"),
+            &format!("r{} ({a}, {other})", n - 3)
+        )),
+        "{err}"
+    );
+    let b_row = seed_rows().len();
+    assert!(
+        err.contains(&pair(
+            &format!("r{k} ({a}, real)"),
+            &format!("r{b_row} ({b}, satire)")
+        )),
+        "{err}"
+    );
+    // Without them, not a word; and the note is only a note: the model is
+    // trained on every row, as given.
+    let clean = write(dir.path(), "clean.csv", &csv_of(&seed_sentences(8)));
+    let out = satire(&["train", clean.to_str().unwrap(), "-o", m], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
+    let out = satire(&["train", "-q", a, b, "-o", m], None);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use satire::io::AtomicFile;
+use satire::io::{printable, AtomicFile};
 use satire::model::{Counting, Label, Model};
 use satire::tokenize::TokenizerConfig;
 use satire::train::{self, TrainParams};
@@ -223,6 +223,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 s.path, s.rows, s.dropped_overlap, s.satire, s.real
             );
         }
+        tell_label_conflicts(&set);
     }
     let mut model = match &base {
         Some((path, base)) => {
@@ -276,4 +277,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on standard error which training texts occur under both labels
+/// (each is trained as both, as given; the user may want to mend the data).
+fn tell_label_conflicts(set: &train::TrainingSet) {
+    const SHOWN: usize = 5;
+    let conflicts = train::label_conflicts(set);
+    if conflicts.is_empty() {
+        return;
+    }
+    let n = conflicts.len();
+    eprintln!(
+        "note: {n} text{} labelled both satire and real (the same after folding case and \
+         punctuation, as --heldout compares); each trains both classes:",
+        if n == 1 { " is" } else { "s are" }
+    );
+    let at = |i: usize| {
+        let ex = &set.examples[i];
+        format!(
+            "{} ({}, {})",
+            printable(&ex.id),
+            set.sources[set.source_of[i]].path,
+            ex.label
+        )
+    };
+    for &(a, b) in conflicts.iter().take(SHOWN) {
+        eprintln!("  {} and {}", at(a), at(b));
+    }
+    if n > SHOWN {
+        eprintln!("  and {} more", n - SHOWN);
+    }
 }
