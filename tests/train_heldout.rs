@@ -154,4 +154,13 @@ fn inspect_reports_the_held_out_figures_in_json_as_eval_does_with_format_json() 
     assert_eq!(held[0]["n"], 2);
     let both = satire(&["inspect", "--json", "--format", "text", m], None);
     assert_eq!(both.status.code(), Some(2));
+    // `-m`/`--model`, as every other verb takes the model: the same model,
+    // not the built-in one; with the positional as well, refused.
+    for flag in ["-m", "--model"] {
+        let by_option = satire(&["inspect", "--format", "json", flag, m], None);
+        assert!(by_option.status.success(), "{}", stderr(&by_option));
+        assert_eq!(stdout(&by_option), stdout(&by_format));
+    }
+    let twice = satire(&["inspect", "-m", m, m], None);
+    assert_eq!(twice.status.code(), Some(2));
 }

@@ -14,6 +14,15 @@ pub struct Args {
     /// Model file (default: the built-in model).
     #[arg(value_name = "MODEL")]
     pub model: Option<PathBuf>,
+    /// The model file as the other verbs take it: `inspect -m M` is
+    /// `inspect M`.
+    #[arg(
+        long = "model",
+        short = 'm',
+        value_name = "MODEL",
+        conflicts_with = "model"
+    )]
+    pub model_flag: Option<PathBuf>,
     /// Cue words to list per class.
     #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     pub top: usize,
@@ -29,7 +38,10 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    if args.model.is_none() {
+        args.model = args.model_flag.take();
+    }
     let model = super::ModelArg {
         model: args.model.clone(),
     }
