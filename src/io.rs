@@ -679,11 +679,25 @@ fn read_text_file(path: &Path) -> Result<String> {
 }
 
 /// The one way a folder is read, by `score` and `train` alike: every
-/// entry below it, sorted by name, links followed.
-fn folder_walk(dir: &Path) -> walkdir::WalkDir {
+/// entry below it, sorted by name, links followed; without `hidden`, not
+/// the hidden ones ([`is_hidden`]) nor anything below them, as ripgrep
+/// walks a tree. `dir` itself is read whatever its name: it was named.
+pub fn folder_walk(
+    dir: &Path,
+    hidden: bool,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     walkdir::WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()))
+}
+
+/// A name starting with `.`: a version-control folder (`.git`), a desktop's
+/// index (macOS `.DS_Store`), an editor's swap file. Read as articles they
+/// would be scored as news, or stop training as binary data.
+pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
 }
 
 /// The path, and what went wrong, of an entry a [`folder_walk`] could not
@@ -699,11 +713,12 @@ fn walk_failure(e: &walkdir::Error, dir: &Path) -> (PathBuf, String) {
     (path, why)
 }
 
-/// Every file below `dir`, as `satire score` walks a folder. Anything else
-/// (a dangling link, a socket, a loop) stops the read, naming it.
+/// Every file below `dir`, as `satire score` walks a folder (hidden ones
+/// left out). Anything else (a dangling link, a socket, a loop) stops the
+/// read, naming it.
 fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in folder_walk(dir) {
+    for entry in folder_walk(dir, false) {
         let entry = entry.map_err(|e| {
             let (path, why) = walk_failure(&e, dir);
             Error::input(path, None, why)
@@ -790,7 +805,7 @@ fn read_labelled_dir(dir: &Path, bad: &mut dyn FnMut(Error) -> Result<()>) -> Re
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let name = entry.file_name();
         let known = Label::ALL.iter().any(|l| name == l.as_str());
-        if !known && !name.to_string_lossy().starts_with('.') {
+        if !known && !is_hidden(&name) {
             return Err(Error::input(
                 entry.path(),
                 None,
@@ -1061,6 +1076,8 @@ pub struct ItemReader {
     /// A file this run writes (the output's temporary file): a folder
     /// being read passes over it rather than read the run's own rows.
     pub own_output: Option<PathBuf>,
+    /// Whether a folder's hidden entries are read too ([`folder_walk`]).
+    pub hidden: bool,
 }
 
 impl ItemReader {
@@ -1173,7 +1190,7 @@ impl ItemReader {
     }
 
     fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {
-        for entry in folder_walk(dir) {
+        for entry in folder_walk(dir, self.hidden) {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
                 // A labelled folder's index, not an article.
@@ -1903,6 +1920,7 @@ mod tests {
                 max_bytes,
                 watch_stdout: false,
                 own_output: None,
+                hidden: false,
             };
             for (format, want) in [
                 (StdinFormat::Lines, vec!["one line", "two line"]),
@@ -1942,6 +1960,7 @@ mod tests {
             max_bytes: u64::MAX,
             watch_stdout: false,
             own_output: None,
+            hidden: false,
         };
         for (format, data) in [
             (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),

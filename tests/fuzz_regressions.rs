@@ -119,6 +119,7 @@ fn readers_finds_stay_fixed() {
         max_bytes: 64,
         watch_stdout: false,
         own_output: None,
+        hidden: false,
     };
     let mut all = inputs("readers");
     all.extend(

@@ -956,3 +956,67 @@ fn a_run_that_stops_early_ends_while_stdin_stays_open() {
         drop(input);
     }
 }
+
+#[test]
+fn a_folders_hidden_entries_are_passed_over_unless_asked_for() {
+    // A folder of articles kept in git, or copied from a Mac: `.git`'s
+    // files scored as news and `.DS_Store` an error row (exit 1) on
+    // every run. Passed over as ripgrep passes over them; `--hidden` reads
+    // them; a hidden path named on the command line is read.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    std::fs::create_dir_all(root.join(".git/refs")).unwrap();
+    write(&root.join(".git"), "HEAD", "ref: refs/heads/main\n");
+    write(&root.join(".git/refs"), "main", "0123456789abcdef\n");
+    std::fs::write(root.join(".DS_Store"), b"\0\0\0\x01Bud1\0\0").unwrap();
+    std::fs::copy(
+        seeds().join("000_ee9cb40c4d31c8bb.txt"),
+        root.join("a_satire.txt"),
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("more")).unwrap();
+    write(&root.join("more"), ".notes.swp", "draft");
+    write(&root.join("more"), "b.txt", REAL);
+    let r = root.to_str().unwrap();
+    let ids = |rows: &[(String, String, Option<f64>, String)]| {
+        rows.iter()
+            .map(|r| {
+                r.0.strip_prefix(&format!("{r}/", r = root.display()))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    for verb_threads in ["1", "2"] {
+        let out = satire(&["score", "--threads", verb_threads, r], None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(ids(&score_rows(&out)), ["a_satire.txt", "more/b.txt"]);
+    }
+    let out = satire(&["score", "--hidden", r], None);
+    assert_eq!(out.status.code(), Some(1), "the .DS_Store is binary");
+    assert_eq!(
+        ids(&score_rows(&out)),
+        [
+            ".DS_Store",
+            ".git/HEAD",
+            ".git/refs/main",
+            "a_satire.txt",
+            "more/.notes.swp",
+            "more/b.txt"
+        ]
+    );
+    let named = root.join(".git/HEAD");
+    let out = satire(
+        &["score", named.to_str().unwrap(), &format!("{r}/.git")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        ids(&score_rows(&out)),
+        [".git/HEAD", ".git/HEAD", ".git/refs/main"]
+    );
+    // explain reads as score does.
+    let out = satire(&["explain", "--format", "json", r], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2);
+}

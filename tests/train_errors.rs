@@ -526,3 +526,45 @@ fn texts_labelled_both_ways_are_named_on_standard_error() {
     let out = satire(&["train", "-q", a, b, "-o", m], None);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn train_passes_over_hidden_files_in_the_label_folders() {
+    // `satire/.DS_Store` stopped training as binary data.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (i, (text, label)) in seed_texts().into_iter().enumerate() {
+        std::fs::create_dir_all(data.join(&label)).unwrap();
+        write(&data.join(&label), &format!("{i}.txt"), &text);
+    }
+    let plain = dir.path().join("plain.satmodel");
+    let out = satire(
+        &[
+            "train",
+            "-q",
+            data.to_str().unwrap(),
+            "-o",
+            plain.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(data.join("satire/.DS_Store"), b"\0\0\0\x01Bud1\0\0").unwrap();
+    std::fs::create_dir(data.join("real/.git")).unwrap();
+    write(&data.join("real/.git"), "HEAD", "ref: refs/heads/main\n");
+    let with = dir.path().join("with.satmodel");
+    let out = satire(
+        &[
+            "train",
+            "-q",
+            data.to_str().unwrap(),
+            "-o",
+            with.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&plain).unwrap(),
+        std::fs::read(&with).unwrap()
+    );
+}

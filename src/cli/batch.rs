@@ -393,6 +393,7 @@ mod tests {
             max_bytes: u64::MAX,
             watch_stdout: false,
             own_output: None,
+            hidden: false,
         }
     }
 

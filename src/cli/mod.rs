@@ -182,6 +182,11 @@ pub struct InputArgs {
     /// Items larger than this many bytes get an error row.
     #[arg(long, allow_negative_numbers = true, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
+    /// Also read the hidden files and folders (names starting with `.`,
+    /// such as `.git` or `.DS_Store`) inside the folders given; a path
+    /// named on the command line is read whatever its name.
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 impl InputArgs {
@@ -205,6 +210,7 @@ impl InputArgs {
             // Set by the verb once it knows where its rows go.
             watch_stdout: false,
             own_output: None,
+            hidden: self.hidden,
         };
         reader.check_headers(paths)?;
         Ok(reader)

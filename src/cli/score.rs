@@ -129,7 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let (mut scored, mut failed, mut bytes) = (0u64, 0u64, 0u64);
     let mut first_error: Option<String> = None;
-    let bar = progress_bar(&args.paths, args.quiet);
+    let bar = progress_bar(&args.paths, args.input.hidden, args.quiet);
     // Writes one row, or with `None` flushes what is written (at the end of
     // each batch, so that a reader downstream sees rows as batches finish);
     // `Ok(false)` asks to stop (--strict after an error).
@@ -213,7 +213,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// counts CSV quoting and ids, so the bar ends a little short), items, MB/s
 /// and an ETA. With standard input among the inputs the size is unknown:
 /// no ETA.
-fn progress_bar(paths: &[PathBuf], quiet: bool) -> Option<indicatif::ProgressBar> {
+fn progress_bar(paths: &[PathBuf], hidden: bool, quiet: bool) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return None;
@@ -224,9 +224,7 @@ fn progress_bar(paths: &[PathBuf], quiet: bool) -> Option<indicatif::ProgressBar
             if p.as_os_str() == "-" {
                 return None;
             }
-            let size: u64 = walkdir::WalkDir::new(p)
-                .follow_links(true)
-                .into_iter()
+            let size: u64 = satire::io::folder_walk(p, hidden)
                 .flatten()
                 .filter(|e| e.file_type().is_file())
                 .filter_map(|e| e.metadata().ok())
