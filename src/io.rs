@@ -686,11 +686,20 @@ pub fn folder_walk(
     dir: &Path,
     hidden: bool,
 ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    every_entry(dir).filter_entry(move |e| hidden || !passed_over(e))
+}
+
+/// [`folder_walk`] with the hidden entries too.
+fn every_entry(dir: &Path) -> walkdir::IntoIter {
     walkdir::WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(move |e| hidden || e.depth() == 0 || !is_hidden(e.file_name()))
+}
+
+/// Whether [`folder_walk`] passes over `e` (and what lies below it).
+fn passed_over(e: &walkdir::DirEntry) -> bool {
+    e.depth() > 0 && is_hidden(e.file_name())
 }
 
 /// A name starting with `.`: a version-control folder (`.git`), a desktop's
@@ -1078,6 +1087,10 @@ pub struct ItemReader {
     pub own_output: Option<PathBuf>,
     /// Whether a folder's hidden entries are read too ([`folder_walk`]).
     pub hidden: bool,
+    /// How many hidden entries the folder walks passed over (each counted
+    /// once, not what lies below it), for the verb's summary: shared by
+    /// the clones that read on other threads.
+    pub hidden_passed: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ItemReader {
@@ -1190,7 +1203,16 @@ impl ItemReader {
     }
 
     fn walk<F: FnMut(Item) -> Result<()>>(&self, dir: &Path, f: &mut F) -> Result<()> {
-        for entry in folder_walk(dir, self.hidden) {
+        // As `folder_walk(dir, self.hidden)`, counting what it passes over.
+        let walk = every_entry(dir).filter_entry(|e| {
+            let pass = !self.hidden && passed_over(e);
+            if pass {
+                self.hidden_passed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            !pass
+        });
+        for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
                 // A labelled folder's index, not an article.
@@ -1921,6 +1943,7 @@ mod tests {
                 watch_stdout: false,
                 own_output: None,
                 hidden: false,
+                hidden_passed: Default::default(),
             };
             for (format, want) in [
                 (StdinFormat::Lines, vec!["one line", "two line"]),
@@ -1961,6 +1984,7 @@ mod tests {
             watch_stdout: false,
             own_output: None,
             hidden: false,
+            hidden_passed: Default::default(),
         };
         for (format, data) in [
             (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),

@@ -120,6 +120,7 @@ fn readers_finds_stay_fixed() {
         watch_stdout: false,
         own_output: None,
         hidden: false,
+        hidden_passed: Default::default(),
     };
     let mut all = inputs("readers");
     all.extend(

@@ -991,9 +991,17 @@ fn a_folders_hidden_entries_are_passed_over_unless_asked_for() {
         let out = satire(&["score", "--threads", verb_threads, r], None);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(ids(&score_rows(&out)), ["a_satire.txt", "more/b.txt"]);
+        // Not without a word: `.git` (not each file in it), `.DS_Store`
+        // and `more/.notes.swp`.
+        assert!(
+            stderr(&out).contains("passed over 3 hidden entries"),
+            "{}",
+            stderr(&out)
+        );
     }
     let out = satire(&["score", "--hidden", r], None);
     assert_eq!(out.status.code(), Some(1), "the .DS_Store is binary");
+    assert!(!stderr(&out).contains("passed over"), "{}", stderr(&out));
     assert_eq!(
         ids(&score_rows(&out)),
         [
@@ -1019,4 +1027,5 @@ fn a_folders_hidden_entries_are_passed_over_unless_asked_for() {
     let out = satire(&["explain", "--format", "json", r], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 2);
+    assert!(stderr(&out).contains("passed over 3 hidden entries"));
 }

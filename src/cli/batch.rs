@@ -394,6 +394,7 @@ mod tests {
             watch_stdout: false,
             own_output: None,
             hidden: false,
+            hidden_passed: Default::default(),
         }
     }
 

@@ -110,6 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         path: out_name.clone(),
         source: e,
     };
+    let hidden_passed = reader.hidden_passed.clone();
     let explainers = (0..threads)
         .map(|_| Explainer::new(&model).calibrated(!args.raw))
         .collect();
@@ -191,6 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("satire: {explained} explained, {failed} in error");
         eprintln!("satire: first error: {}", printable(e));
     }
+    super::tell_hidden_passed(&hidden_passed);
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

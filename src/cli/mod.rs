@@ -211,9 +211,23 @@ impl InputArgs {
             watch_stdout: false,
             own_output: None,
             hidden: self.hidden,
+            hidden_passed: Default::default(),
         };
         reader.check_headers(paths)?;
         Ok(reader)
+    }
+}
+
+/// Says on standard error how many hidden entries the folder walks passed
+/// over, if any: a folder's row count falls short of its file count
+/// otherwise without a word.
+pub fn tell_hidden_passed(n: &std::sync::atomic::AtomicU64) {
+    let n = n.load(std::sync::atomic::Ordering::Relaxed);
+    if n > 0 {
+        eprintln!(
+            "satire: passed over {n} hidden entr{} (names starting with `.`) in the folders read; --hidden reads them",
+            if n == 1 { "y" } else { "ies" }
+        );
     }
 }
 

@@ -171,6 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writer.write(&row).map_err(io_err)?;
         Ok(!(args.strict && failed > 0))
     };
+    let hidden_passed = reader.hidden_passed.clone();
     let scorers = (0..threads).map(|_| scorer_opts.scorer(&model)).collect();
     let stopped = batch::Batches {
         reader,
@@ -200,6 +201,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(e) = &first_error {
             eprintln!("satire: first error: {}", printable(e));
         }
+        super::tell_hidden_passed(&hidden_passed);
     }
     Ok(if failed > 0 && !args.lenient {
         ExitCode::from(1)
