@@ -54,6 +54,8 @@ fuzz_target!(|data: &[u8]| {
         max_bytes: 64,
         watch_stdout: false,
         own_output: None,
+        hidden: false,
+        hidden_passed: Default::default(),
     };
     let lines = if data.is_empty() {
         1
