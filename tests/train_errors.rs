@@ -536,33 +536,26 @@ fn train_passes_over_hidden_files_in_the_label_folders() {
         std::fs::create_dir_all(data.join(&label)).unwrap();
         write(&data.join(&label), &format!("{i}.txt"), &text);
     }
-    let plain = dir.path().join("plain.satmodel");
-    let out = satire(
-        &[
-            "train",
-            "-q",
-            data.to_str().unwrap(),
-            "-o",
-            plain.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let train = |name: &str| {
+        let model = dir.path().join(name);
+        let out = satire(
+            &[
+                "train",
+                "-q",
+                data.to_str().unwrap(),
+                "-o",
+                model.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        model
+    };
+    let plain = train("plain.satmodel");
     std::fs::write(data.join("satire/.DS_Store"), b"\0\0\0\x01Bud1\0\0").unwrap();
     std::fs::create_dir(data.join("real/.git")).unwrap();
     write(&data.join("real/.git"), "HEAD", "ref: refs/heads/main\n");
-    let with = dir.path().join("with.satmodel");
-    let out = satire(
-        &[
-            "train",
-            "-q",
-            data.to_str().unwrap(),
-            "-o",
-            with.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let with = train("with.satmodel");
     assert_eq!(
         std::fs::read(&plain).unwrap(),
         std::fs::read(&with).unwrap()
