@@ -1094,6 +1094,22 @@ pub struct ItemReader {
 }
 
 impl ItemReader {
+    /// A reader of `columns`, `-` read as `stdin`, items up to `max_bytes`;
+    /// standard output not watched, no output of its own to pass over, and
+    /// hidden entries passed over: the fields a verb sets once it knows
+    /// where its rows go, or from `--hidden`.
+    pub fn new(columns: Columns, stdin: StdinFormat, max_bytes: u64) -> Self {
+        ItemReader {
+            columns,
+            stdin,
+            max_bytes,
+            watch_stdout: false,
+            own_output: None,
+            hidden: false,
+            hidden_passed: Default::default(),
+        }
+    }
+
     /// Checks, before anything is scored, that every CSV named directly
     /// has the columns asked for. An empty one (no header, no rows) passes:
     /// it is an input with nothing in it, not a wrong column name, and gets
@@ -1936,15 +1952,7 @@ mod tests {
         // and every text to nothing.
         let data = &b"one line\ntwo line\n"[..];
         for max_bytes in [u64::MAX, u64::MAX - 1, u64::MAX - 2, 1 << 40] {
-            let reader = ItemReader {
-                columns: Columns::default(),
-                stdin: StdinFormat::Lines,
-                max_bytes,
-                watch_stdout: false,
-                own_output: None,
-                hidden: false,
-                hidden_passed: Default::default(),
-            };
+            let reader = ItemReader::new(Columns::default(), StdinFormat::Lines, max_bytes);
             for (format, want) in [
                 (StdinFormat::Lines, vec!["one line", "two line"]),
                 (StdinFormat::Text, vec!["one line\ntwo line\n"]),
@@ -1977,15 +1985,7 @@ mod tests {
     fn a_read_error_ends_the_stream_with_one_error_row_in_every_format() {
         // A read that fails may fail again at every try: one error item,
         // then the input ends, in each format standard input can have.
-        let reader = ItemReader {
-            columns: Columns::default(),
-            stdin: StdinFormat::Csv,
-            max_bytes: u64::MAX,
-            watch_stdout: false,
-            own_output: None,
-            hidden: false,
-            hidden_passed: Default::default(),
-        };
+        let reader = ItemReader::new(Columns::default(), StdinFormat::Csv, u64::MAX);
         for (format, data) in [
             (StdinFormat::Csv, &b"id,text\na,first text\n"[..]),
             (StdinFormat::Lines, &b"first text\n"[..]),

@@ -113,15 +113,7 @@ fn readers_finds_stay_fixed() {
     // The fuzz target's checks, on its finds and on the hostile corpus
     // under tests/data/fuzz/readers: the item counts, and the same items
     // and result when the stream comes 1 to 7 bytes a read as when whole.
-    let reader = ItemReader {
-        columns: Columns::default(),
-        stdin: StdinFormat::Text,
-        max_bytes: 64,
-        watch_stdout: false,
-        own_output: None,
-        hidden: false,
-        hidden_passed: Default::default(),
-    };
+    let reader = ItemReader::new(Columns::default(), StdinFormat::Text, 64);
     let mut all = inputs("readers");
     all.extend(
         std::fs::read_dir(root().join("tests/data/fuzz/readers"))

@@ -48,15 +48,7 @@ fn items(
 }
 
 fuzz_target!(|data: &[u8]| {
-    let reader = ItemReader {
-        columns: Columns::default(),
-        stdin: StdinFormat::Text,
-        max_bytes: 64,
-        watch_stdout: false,
-        own_output: None,
-        hidden: false,
-        hidden_passed: Default::default(),
-    };
+    let reader = ItemReader::new(Columns::default(), StdinFormat::Text, 64);
     let lines = if data.is_empty() {
         1
     } else {

@@ -387,15 +387,7 @@ mod tests {
     }
 
     fn reader() -> ItemReader {
-        ItemReader {
-            columns: Columns::default(),
-            stdin: StdinFormat::Text,
-            max_bytes: u64::MAX,
-            watch_stdout: false,
-            own_output: None,
-            hidden: false,
-            hidden_passed: Default::default(),
-        }
+        ItemReader::new(Columns::default(), StdinFormat::Text, u64::MAX)
     }
 
     /// Runs `work` over `n` rows with `threads` workers (numbered), and

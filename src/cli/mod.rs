@@ -203,16 +203,14 @@ impl InputArgs {
         if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
             anyhow::bail!("`-` (standard input) is given twice: it can be read once");
         }
-        let reader = ItemReader {
-            columns: self.columns.columns(),
-            stdin: self.stdin.unwrap_or(stdin_default),
-            max_bytes: self.max_bytes,
-            // Set by the verb once it knows where its rows go.
-            watch_stdout: false,
-            own_output: None,
-            hidden: self.hidden,
-            hidden_passed: Default::default(),
-        };
+        let mut reader = ItemReader::new(
+            self.columns.columns(),
+            self.stdin.unwrap_or(stdin_default),
+            self.max_bytes,
+        );
+        // `watch_stdout` and `own_output` are set by the verb once it
+        // knows where its rows go.
+        reader.hidden = self.hidden;
         reader.check_headers(paths)?;
         Ok(reader)
     }
